@@ -1,0 +1,256 @@
+"""Settings derived from the environment (the functions the README lists under "Setting functions")."""
+
+from __future__ import annotations
+
+import functools
+import glob
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml as _pyyaml
+
+from openmodule.config._env import bool as env_bool
+from openmodule.config._env import int as env_int
+from openmodule.config._env import string
+
+log = logging.getLogger("openmodule.config")
+
+M = TypeVar("M")
+
+
+def testing() -> bool:
+    """True if the ``TESTING`` environment variable is set to a true value."""
+    return env_bool("TESTING", False)
+
+
+@functools.cache
+def _inside_docker() -> bool:
+    if os.path.exists("/.dockerenv"):
+        return True
+    try:
+        with open("/proc/self/cgroup") as f:
+            return any("docker" in line for line in f)
+    except OSError:
+        return False
+
+
+def version() -> str:
+    """``VERSION`` from the environment, else the content of ./VERSION, else ``"unknown"``."""
+    value = string("VERSION")
+    if not value:
+        try:
+            value = Path("VERSION").read_text()
+        except OSError:
+            value = ""
+    value = value.strip(" \r\n\t")
+    return value or "unknown"
+
+
+def debug() -> bool:
+    """True for ``DEBUG=true``, or (without DEBUG, not testing) an unknown version outside Docker."""
+    if "DEBUG" in os.environ:
+        return env_bool("DEBUG", False)
+    if testing():
+        return False
+    return version() == "unknown" and not _inside_docker()
+
+
+def resource() -> str:
+    """The auth resource: ``AUTH_RESOURCE``, else the host name when testing or outside Docker."""
+    value = string("AUTH_RESOURCE")
+    if not value and (testing() or not _inside_docker()):
+        value = socket.gethostname()
+    return value
+
+
+def dev_device() -> bool:
+    """Whether the device is authenticated at the dev device server (``DEVICE_HOST`` contains "test")."""
+    if "DEVICE_HOST" in os.environ:
+        return "test" in os.environ["DEVICE_HOST"]
+    return testing() or debug()
+
+
+def compute_id() -> int:
+    """``COMPUTE_ID`` (1 = the bridged master device)."""
+    return env_int("COMPUTE_ID", 1)
+
+
+def config_yaml_path() -> str:
+    """``CONFIG_YAML``, or the default YAML path for the debug, testing or production environment."""
+    value = string("CONFIG_YAML")
+    if value:
+        return value
+    if debug():
+        return "../settings/default-debug.yml"
+    if testing():
+        return "../settings/default-testing.yml"
+    return "/data/config.yml"
+
+
+def dist_folder() -> str:
+    """``DIST_FOLDER``, or the default for the testing, debug or production environment."""
+    if testing():
+        default = "../tests/dist2"
+    elif debug():
+        default = "../dist2"
+    else:
+        default = "/opt/openmodule/dist2"
+    return string("DIST_FOLDER", default)
+
+
+def database_folder() -> str:
+    """``DATABASE_FOLDER``, or the default for the testing, debug or production environment.
+
+    Follows 18.x: the environment variable wins in every environment.
+    """
+    if testing():
+        default = "../sqlite/test/"
+    elif debug():
+        default = "../sqlite/debug/"
+    else:
+        default = "/data/sqlite/"
+    return string("DATABASE_FOLDER", default)
+
+
+_LOG_LEVELS = {
+    "INFO": logging.INFO,
+    "DEBUG": logging.DEBUG,
+    "VERBOSE": logging.DEBUG,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "ERR": logging.ERROR,
+    "CRITICAL": logging.CRITICAL,
+    "CRIT": logging.CRITICAL,
+    "FATAL": logging.FATAL,
+}
+
+
+def log_level() -> int:
+    """``LOG_LEVEL`` as a :mod:`logging` level; DEBUG in debug mode, else INFO when unset or unknown."""
+    level = _LOG_LEVELS.get(string("LOG_LEVEL").upper())
+    if level is not None:
+        return level
+    return logging.DEBUG if debug() else logging.INFO
+
+
+def broker_pub(default: str = "tcp://127.0.0.1:10200") -> str:
+    """Endpoint of the broker's XPUB side (services connect their SUB socket here)."""
+    value = string("BROKER_PUB")
+    if value:
+        return value
+    host = string("BROKER_HOST")
+    if host:
+        return f"tcp://{host}:{env_int('BROKER_PUB_PORT', 10200)}"
+    return default
+
+
+def broker_sub(default: str = "tcp://127.0.0.1:10100") -> str:
+    """Endpoint of the broker's XSUB side (services connect their PUB socket here)."""
+    value = string("BROKER_SUB")
+    if value:
+        return value
+    host = string("BROKER_HOST")
+    if host:
+        return f"tcp://{host}:{env_int('BROKER_SUB_PORT', 10100)}"
+    return default
+
+
+def locale_dir() -> str:
+    """``LOCALE_DIR``, or where the service's translations live by convention."""
+    value = string("LOCALE_DIR")
+    if value:
+        return value  # the reference returned DEBUG here (a bug fixed in 18.x)
+    if testing() or debug():
+        found = sorted(glob.glob("../*/translation/locale"))
+        return found[0] if found else "../docker/translation/locale"
+    return "/translation/locale"
+
+
+def settings_module() -> str:
+    """Name of the settings module: ``SETTINGS_MODULE``, else ``tests.config`` when testing, else ``config``."""
+    default = "tests.config" if testing() and os.path.exists("../tests/config.py") else "config"
+    return string("SETTINGS_MODULE", default)
+
+
+def run_checks() -> bool:
+    """Developer assertions (datetime validators, metric errors) are on in debug and testing."""
+    return debug() or testing()
+
+
+def is_bridged_master() -> bool:
+    """True on the bridged master device (``COMPUTE_ID == 1``); reads the lazy settings, so overrides apply."""
+    from openmodule.config._lazy import settings
+
+    return bool(settings.COMPUTE_ID == 1)
+
+
+def is_bridged_slave() -> bool:
+    """True on a bridged slave device (``COMPUTE_ID != 1``)."""
+    return not is_bridged_master()
+
+
+class _SafeLoaderIgnoringUnknownTags(_pyyaml.SafeLoader):
+    """A safe loader that turns unknown tags (``!secret`` ...) into None instead of failing."""
+
+
+def _unknown_tag(loader: _pyyaml.SafeLoader, suffix: str, node: _pyyaml.Node) -> None:
+    return None
+
+
+_SafeLoaderIgnoringUnknownTags.add_multi_constructor("", _unknown_tag)  # type: ignore[no-untyped-call]
+
+
+class ConfigFileError(ValueError):
+    """A YAML configuration file could not be read, parsed or validated."""
+
+
+def _describe_validation_error(exc: Exception) -> str:
+    # pydantic's ValidationError lists each bad field; duck-typed so settings needs no pydantic.
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            parts = []
+            for err in errors():
+                loc = ".".join(str(p) for p in err.get("loc", ())) or "<root>"
+                parts.append(f"field '{loc}': {err.get('msg')}")
+            if parts:
+                return "; ".join(parts)
+        except Exception:  # pragma: no cover - fall back to the plain text
+            pass
+    return str(exc)
+
+
+def yaml(model: type[M], path: str | os.PathLike[str] | None = None) -> M:
+    """Load the YAML config at ``path`` (default :func:`config_yaml_path`) into the pydantic ``model``.
+
+    A missing file gives the model's defaults. A file that is not valid YAML, or whose content fails the
+    model, raises :class:`ConfigFileError` naming the file, the field and the reason.
+
+    Usage: ``YAML = config.yaml(YAMLConfig)``
+    """
+    file = Path(path if path is not None else config_yaml_path())
+    validate: Any = getattr(model, "model_validate", None) or getattr(model, "parse_obj", None)
+    if not file.exists():
+        return model()
+    try:
+        with file.open("rb") as f:
+            data = _pyyaml.load(f, Loader=_SafeLoaderIgnoringUnknownTags)  # noqa: S506 - a safe loader
+    except _pyyaml.YAMLError as exc:
+        log.exception("config file %s is not valid YAML", file)
+        raise ConfigFileError(f"{file}: not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigFileError(f"{file}: cannot be read: {exc}") from exc
+    if data is None:
+        data = {}
+    try:
+        return validate(data) if validate is not None else model(**data)  # type: ignore[no-any-return]
+    except Exception as exc:
+        # Re-raised as is (services catch pydantic's ValidationError), with the file named in a note.
+        reason = _describe_validation_error(exc)
+        log.exception("config file %s does not match %s: %s", file, model.__name__, reason)
+        exc.add_note(f"while loading config file {file} into {model.__name__}: {reason}")
+        raise
