@@ -1,0 +1,114 @@
+"""tools/bench: run tools/benchmarks/bench_*.py, print one table, write JSON results.
+
+Each benchmark module exposes ``run(quick: bool = False) -> list[dict]``; a row names its case, the
+value and unit, the raw baseline measured in the same run, the target and whether it was met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "tools" / "benchmarks"
+
+
+def machine() -> dict[str, object]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                 text=True).stdout.strip(),
+    }
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.path.insert(0, str(BENCHMARKS))
+    spec.loader.exec_module(module)
+    return module
+
+
+def fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value >= 1000:
+            return f"{value:,.0f}"
+        if value >= 10:
+            return f"{value:.1f}"
+        return f"{value:.3f}"
+    return str(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="tools/bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short run (smoke check)")
+    parser.add_argument("--json", default=str(ROOT / ".bench" / "results.json"), help="where to write results")
+    parser.add_argument("only", nargs="*", help="benchmark names (bench_<name>.py)")
+    args = parser.parse_args()
+
+    files = sorted(BENCHMARKS.glob("bench_*.py"))
+    if args.only:
+        files = [f for f in files if f.stem.removeprefix("bench_") in args.only]
+    rows: list[dict] = []
+    failures: list[str] = []
+    started = time.monotonic()
+    for path in files:
+        name = path.stem.removeprefix("bench_")
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        t0 = time.monotonic()
+        try:
+            result = load(path).run(quick=args.quick)
+        except Exception:
+            traceback.print_exc()
+            failures.append(name)
+            continue
+        for row in result:
+            row.setdefault("benchmark", name)
+            rows.append(row)
+        print(f"  {name}: {time.monotonic() - t0:.1f}s", file=sys.stderr, flush=True)
+
+    headers = ["benchmark", "case", "value", "unit", "baseline", "baseline value", "target", "met"]
+    table = [[r.get("benchmark"), r.get("case"), fmt(r.get("value")), r.get("unit", ""),
+              r.get("baseline_case") or "-", fmt(r.get("baseline_value")), r.get("target") or "-",
+              {True: "yes", False: "NO", None: "-"}[r.get("met")]] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("-" * len(line))
+    for t in table:
+        print("  ".join(str(x).ljust(w) for x, w in zip(t, widths)))
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "seconds": time.monotonic() - started,
+                               "results": rows, "failed": failures}, indent=2, default=str))
+    print(f"\nresults: {out}  ({time.monotonic() - started:.0f}s)")
+    if failures:
+        print(f"benchmarks that crashed: {', '.join(failures)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
