@@ -1,0 +1,477 @@
+"""Health: answers the poller's pings and keeps the service's checks and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import numbers
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from openmodule.health._handler import HealthHandlerType, _GuardedCall, _Verdict
+from openmodule.models.health import (
+    HealthCheck,
+    HealthCheckState,
+    HealthMetric,
+    HealthMetricType,
+    HealthPingMessage,
+    HealthPongMessage,
+    HealthPongPayload,
+)
+
+log = logging.getLogger("openmodule.health")
+
+# The process start as the poller sees it: the time this module was first imported.
+_STARTUP = datetime.fromtimestamp(time.time(), UTC).replace(tzinfo=None)
+
+PING_TOPIC = "healthz"
+PONG_TOPIC = "healthpong"
+
+RESERVED_LABELS = frozenset(
+    {"instance", "job", "metric_name", "package_id", "package_name", "resource", "source", "compute_id",
+     "environment"}
+)
+_RESERVED_PREFIXES = ("__", "grafana_")
+
+LabelFormat = Literal["repr", "json"]
+_LabelKey = tuple[tuple[str, str], ...]
+
+
+def is_reserved_label(name: str) -> bool:
+    """True for label names the metrics pipeline sets itself (``compute_id``, ``job``, ``__x``, ``grafana_x``...)."""
+    return name in RESERVED_LABELS or name.startswith(_RESERVED_PREFIXES)
+
+
+@dataclass
+class _Check:
+    name: str
+    description: str | None
+    state: HealthCheckState = HealthCheckState.no_data
+    message: str | None = None
+
+
+@dataclass
+class _Template:
+    name: str
+    description: str | None
+
+
+@dataclass
+class _Metric:
+    type: HealthMetricType
+    name: str
+    description: str
+    labels: list[str]
+    values: dict[_LabelKey, Any] = field(default_factory=dict)
+
+
+class _RateLimitedLog:
+    """Logs the same kind of problem at most once per ``interval`` seconds (bad input must not flood logs)."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self._interval = interval
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str, level: int, msg: str, *args: Any, exc_info: Any = None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < self._interval:
+                return
+            self._last[key] = now
+        log.log(level, msg, *args, exc_info=exc_info)
+
+
+class Health:
+    """The health endpoint of a service: answers ``healthz`` pings with a pong of its checks and metrics.
+
+    The core builds it on its internal dispatcher; services use it as ``core.health``.
+
+    Usage::
+
+        health = Health(loop.dispatcher, publisher.publish, config=settings)
+        health.add_check("camera", "Camera", "camera reachable")
+        health.check_fail("camera", message="no frames since 10 s")
+        health.add_metric("plates", HealthMetricType.count, "Plates", "plates read", labels=["gate"])
+        health.metric_inc("plates", gate="gate_1")
+
+    ``health_handler`` (optional, the README's legacy API) is called on every ping in its own thread: an
+    error result, an exception or no answer within ``handler_timeout`` seconds marks the pong as ``error``.
+    ``label_format`` chooses the metric label-key strings: ``"repr"`` (12.x, default) or ``"json"`` (18.x);
+    without it the setting ``HEALTH_LABEL_FORMAT`` decides.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Any,
+        publish: Callable[[Any, str], Any],
+        config: Any = None,
+        health_handler: HealthHandlerType | None = None,
+        *,
+        handler_timeout: float = 1.0,
+        label_format: LabelFormat | None = None,
+    ) -> None:
+        if config is None:
+            from openmodule.config import settings
+
+            config = settings
+        self.config = config
+        self.publish = publish
+        self.health_handler: HealthHandlerType | None = health_handler
+        self.handler_timeout = handler_timeout
+        fmt = label_format or getattr(config, "HEALTH_LABEL_FORMAT", None) or "repr"
+        if fmt not in ("repr", "json"):
+            raise ValueError(f"label_format must be 'repr' (12.x) or 'json' (18.x), got {fmt!r}")
+        self.label_format: LabelFormat = fmt
+        self.log = log
+        self.templates: dict[str, _Template] = {}  # per instance (the reference shared one dict per class)
+        self._checks: dict[tuple[str, str], _Check] = {}
+        self._metrics: dict[tuple[str, str], _Metric] = {}
+        # One lock for checks, metrics and pong building: services update them from any thread.
+        self._lock = threading.RLock()
+        self._guarded_call = _GuardedCall()
+        self._ratelog = _RateLimitedLog()
+        self.dispatcher = dispatcher
+        self._listener = dispatcher.register_handler(
+            PING_TOPIC, HealthPingMessage, self._on_ping, register_schema=False
+        )
+
+    # -- legacy handler attribute --------------------------------------------------------------------
+    @property
+    def health_hanlder(self) -> HealthHandlerType | None:
+        """The README's misspelling of :attr:`health_handler` (``core.health.health_hanlder = f`` works)."""
+        return self.health_handler
+
+    @health_hanlder.setter
+    def health_hanlder(self, value: HealthHandlerType | None) -> None:
+        self.health_handler = value
+
+    def close(self) -> None:
+        """Stops answering pings (unregisters the ping handler)."""
+        self.dispatcher.unregister_handler(self._listener)
+
+    # -- helpers -------------------------------------------------------------------------------------
+    @property
+    def _strict(self) -> bool:
+        return bool(getattr(self.config, "DEBUG", False) or getattr(self.config, "TESTING", False))
+
+    def _package(self, parent: bool, package: str | None) -> str:
+        if parent and package is not None:
+            raise AssertionError("pass either parent=True or package=..., not both")
+        if parent:
+            value = getattr(self.config, "PARENT", None)
+            if not value:
+                raise AssertionError("parent=True needs the PARENT setting, which is not set")
+            return str(value)
+        if package is not None:
+            return str(package)
+        return str(self.config.NAME)
+
+    def _violation(self, msg: str) -> None:
+        # Development: fail loudly; production: a bad metric update must never take the service down.
+        if self._strict:
+            raise ValueError(msg)
+        self._ratelog(msg, logging.ERROR, "%s", msg)
+
+    # -- checks --------------------------------------------------------------------------------------
+    def add_check(
+        self, check_id: str, name: str, description: str | None, *, parent: bool = False, package: str | None = None
+    ) -> None:
+        """(Re)creates check ``check_id`` in state ``no-data``. Usage: ``add_check("cam", "Camera", "reachable")``"""
+        key = (str(check_id), self._package(parent, package))
+        with self._lock:
+            self._checks[key] = _Check(name=name, description=description)
+
+    def remove_check(self, check_id: str, *, parent: bool = False, package: str | None = None) -> None:
+        """Removes a check; a missing check is fine. Usage: ``remove_check("cam")``"""
+        key = (str(check_id), self._package(parent, package))
+        with self._lock:
+            self._checks.pop(key, None)
+
+    def add_check_template(self, check_id: str, name: str, description: str | None = None) -> None:
+        """Stores name/description of a check that dynamic packages get via :meth:`update_template_packages`."""
+        with self._lock:
+            self.templates[str(check_id)] = _Template(name=name, description=description)
+
+    def update_template_packages(self, check_id: str, packages: Iterable[str]) -> None:
+        """Makes the set of packages having check ``check_id`` equal ``packages``; existing ones keep their state.
+
+        Usage: ``update_template_packages("cam_online", ["cam_1", "cam_2"])``; unknown template -> ``KeyError``.
+        """
+        check_id = str(check_id)
+        wanted = {str(p) for p in packages}
+        with self._lock:
+            if check_id not in self.templates:
+                raise KeyError(f"no check template {check_id!r}: call add_check_template({check_id!r}, ...) first")
+            template = self.templates[check_id]
+            for key in [k for k in self._checks if k[0] == check_id and k[1] not in wanted]:
+                del self._checks[key]
+            for package in wanted:
+                if (check_id, package) not in self._checks:
+                    self._checks[(check_id, package)] = _Check(name=template.name, description=template.description)
+
+    def set_check_state(
+        self,
+        check_id: str,
+        state: HealthCheckState | str,
+        *,
+        parent: bool = False,
+        package: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Sets a check's state; ``message`` is kept only for ``fail``. Usage: ``set_check_state("cam", "ok")``"""
+        state = HealthCheckState(state)
+        key = (str(check_id), self._package(parent, package))
+        with self._lock:
+            check = self._checks.get(key)
+            if check is None:
+                msg = f"health check {key[0]!r} of package {key[1]!r} does not exist: call add_check first"
+                if self._strict:
+                    raise AssertionError(msg)
+                self._ratelog("check:" + msg, logging.WARNING, "%s", msg)
+                return
+            check.state = state
+            check.message = None if state != HealthCheckState.fail or message is None else str(message)
+
+    def check_fail(
+        self, check_id: str, *, parent: bool = False, package: str | None = None, message: str | None = None
+    ) -> None:
+        """Marks a check failed. Usage: ``check_fail("cam", message="no frames")``"""
+        self.set_check_state(check_id, HealthCheckState.fail, parent=parent, package=package, message=message)
+
+    def check_success(
+        self, check_id: str, *, parent: bool = False, package: str | None = None, message: str | None = None
+    ) -> None:
+        """Marks a check ok. Usage: ``check_success("cam")``"""
+        self.set_check_state(check_id, HealthCheckState.ok, parent=parent, package=package, message=message)
+
+    # -- metrics -------------------------------------------------------------------------------------
+    def add_metric(
+        self,
+        metric_id: str,
+        metric_type: HealthMetricType | str,
+        name: str,
+        description: str,
+        *,
+        labels: Iterable[str] | None = None,
+        parent: bool = False,
+        package: str | None = None,
+    ) -> None:
+        """(Re)creates a metric with no values.
+
+        Usage: ``add_metric("plates", HealthMetricType.count, "Plates", "plates read", labels=["gate"])``
+        """
+        key = (str(metric_id), self._package(parent, package))
+        try:
+            mtype = HealthMetricType(metric_type)
+        except ValueError:
+            self._violation(
+                f"metric {key[0]!r}: unknown metric type {metric_type!r}, use one of count, gauge, str"
+            )
+            return
+        label_list = [str(label) for label in (labels or [])]
+        reserved = sorted(label for label in label_list if is_reserved_label(label))
+        if reserved:
+            self._violation(
+                f"metric {key[0]!r}: label names {reserved} are reserved by the metrics pipeline, rename them"
+            )
+            # Production: keep the metric, but compute_id is always the device's own.
+            label_list = [label for label in label_list if label != "compute_id"]
+        with self._lock:
+            self._metrics[key] = _Metric(type=mtype, name=name, description=description, labels=label_list)
+
+    def remove_metric(self, metric_id: str, *, parent: bool = False, package: str | None = None) -> None:
+        """Removes a metric; a missing metric is fine. Usage: ``remove_metric("plates")``"""
+        key = (str(metric_id), self._package(parent, package))
+        with self._lock:
+            self._metrics.pop(key, None)
+
+    def _label_key(self, metric_id: str, metric: _Metric, labels: dict[str, Any]) -> _LabelKey:
+        if set(labels) != set(metric.labels):
+            # Production stores the value anyway (the reference did); development points at the mistake.
+            self._violation(
+                f"metric {metric_id!r}: labels {sorted(labels)} do not match the declared labels "
+                f"{sorted(metric.labels)}"
+            )
+        reserved = sorted(name for name in labels if is_reserved_label(name))
+        if reserved:
+            self._violation(f"metric {metric_id!r}: label names {reserved} are reserved, rename them")
+        pairs = {str(k): str(v) for k, v in labels.items()}
+        pairs["compute_id"] = str(getattr(self.config, "COMPUTE_ID", 1))  # never replaced by a user label
+        return tuple(sorted(pairs.items()))
+
+    def _get_metric(self, metric_id: str, parent: bool, package: str | None) -> _Metric | None:
+        key = (str(metric_id), self._package(parent, package))
+        metric = self._metrics.get(key)
+        if metric is None:
+            self._violation(f"metric {key[0]!r} of package {key[1]!r} does not exist: call add_metric first")
+        return metric
+
+    def metric_set(
+        self, metric_id: str, value: Any, *, parent: bool = False, package: str | None = None, **labels: Any
+    ) -> None:
+        """Sets the value of one label combination; ``None`` deletes it. Usage: ``metric_set("temp", 21.5)``"""
+        with self._lock:
+            metric = self._get_metric(metric_id, parent, package)
+            if metric is None:
+                return
+            if metric.type == HealthMetricType.count:
+                self._violation(f"metric {metric_id!r} is a count metric: use metric_inc, not metric_set")
+                return
+            if value is not None:
+                if metric.type == HealthMetricType.str and not isinstance(value, str):
+                    self._violation(f"metric {metric_id!r} is a str metric: value must be a str, got {value!r}")
+                    return
+                if metric.type == HealthMetricType.gauge and not _is_number(value):
+                    self._violation(f"metric {metric_id!r} is a gauge metric: value must be a number, got {value!r}")
+                    return
+            key = self._label_key(metric_id, metric, labels)
+            if value is None:
+                metric.values.pop(key, None)
+            else:
+                metric.values[key] = value
+
+    def metric_inc(
+        self,
+        metric_id: str,
+        amount: int | float = 1,
+        *,
+        parent: bool = False,
+        package: str | None = None,
+        **labels: Any,
+    ) -> None:
+        """Adds ``amount`` (starting at 0). Usage: ``metric_inc("plates", gate="gate_1")``"""
+        with self._lock:
+            metric = self._get_metric(metric_id, parent, package)
+            if metric is None:
+                return
+            if metric.type == HealthMetricType.str:
+                self._violation(f"metric {metric_id!r} is a str metric: use metric_set with a str")
+                return
+            if not _is_number(amount):
+                self._violation(f"metric {metric_id!r}: amount must be a number, got {amount!r}")
+                return
+            if metric.type == HealthMetricType.count and amount < 0:
+                self._violation(f"metric {metric_id!r} is a count metric: it cannot decrease (amount {amount!r})")
+                return
+            key = self._label_key(metric_id, metric, labels)
+            metric.values[key] = metric.values.get(key, 0) + amount
+
+    def metric_dec(
+        self,
+        metric_id: str,
+        amount: int | float = 1,
+        *,
+        parent: bool = False,
+        package: str | None = None,
+        **labels: Any,
+    ) -> None:
+        """Subtracts ``amount`` (gauges only). Usage: ``metric_dec("queue", gate="gate_1")``"""
+        if not _is_number(amount):
+            with self._lock:
+                self._violation(f"metric {metric_id!r}: amount must be a number, got {amount!r}")
+            return
+        self.metric_inc(metric_id, -amount, parent=parent, package=package, **labels)
+
+    def metric_clear(
+        self,
+        metric_id: str,
+        *,
+        parent: bool = False,
+        package: str | None = None,
+        values_to_keep: Iterable[dict[str, Any]] | None = None,
+    ) -> None:
+        """Deletes all values except the listed label combinations. Usage: ``metric_clear("q", values_to_keep=[{"gate": "g1"}])``"""
+        with self._lock:
+            metric = self._get_metric(metric_id, parent, package)
+            if metric is None:
+                return
+            compute_id = str(getattr(self.config, "COMPUTE_ID", 1))
+            keep = set()
+            for labels in values_to_keep or []:
+                pairs = {str(k): str(v) for k, v in dict(labels).items()}  # a copy: never touch the caller's dict
+                pairs["compute_id"] = compute_id
+                keep.add(tuple(sorted(pairs.items())))
+            metric.values = {k: v for k, v in metric.values.items() if k in keep}
+
+    # -- pong ----------------------------------------------------------------------------------------
+    def _format_key(self, key: _LabelKey) -> str:
+        if self.label_format == "json":
+            return json.dumps(dict(key), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        return repr(list(key))
+
+    def _snapshot(self) -> tuple[list[HealthCheck], list[HealthMetric]]:
+        with self._lock:
+            checks = [
+                HealthCheck(
+                    id=cid, package=pkg, state=c.state, name=c.name, description=c.description,
+                    message=c.message if c.state == HealthCheckState.fail else None,
+                )
+                for (cid, pkg), c in sorted(self._checks.items(), key=lambda item: item[0])
+            ]
+            metrics = [
+                HealthMetric(
+                    id=mid, name=m.name, description=m.description, type=m.type, labels=list(m.labels),
+                    values={self._format_key(k): v for k, v in m.values.items()}, package=pkg,
+                )
+                for (mid, pkg), m in sorted(self._metrics.items(), key=lambda item: item[0])
+            ]
+        return checks, metrics
+
+    def _handler_verdict(self) -> _Verdict | None:
+        handler = self.health_handler
+        if handler is None:
+            return None
+        verdict, exc = self._guarded_call(handler, self.handler_timeout)
+        if exc is not None:
+            self._ratelog("handler-exc", logging.ERROR, "health handler raised", exc_info=exc)
+        elif not verdict.ok:
+            self._ratelog("handler:" + str(verdict.message), logging.WARNING, "health: %s", verdict.message)
+        return verdict
+
+    def build_pong(self) -> HealthPongMessage:
+        """The pong as it would be sent now (checks and metrics sorted by id, package)."""
+        verdict = self._handler_verdict()
+        checks, metrics = self._snapshot()
+        failing = [c for c in checks if c.state == HealthCheckState.fail]
+        message = failing[-1].message if failing else None  # the reference reports the last failing check
+        status = "error" if failing else "ok"
+        meta = None
+        if verdict is not None:
+            meta = verdict.meta
+            if not verdict.ok:
+                status = "error"
+                message = verdict.message  # the handler speaks for the whole service
+        payload = HealthPongPayload(
+            status=status, version=str(self.config.VERSION), name=str(self.config.NAME), startup=_STARTUP,
+            message=message, meta=meta,
+        )
+        return HealthPongMessage(name=str(self.config.NAME), pong=payload, checks=checks, metrics=metrics)
+
+    def _on_ping(self, message: HealthPingMessage) -> None:
+        """Answers the health poller's ping on ``healthz`` with a pong on ``healthpong``."""
+        try:
+            pong = self.build_pong()
+        except Exception:
+            # Never stay silent: a poller that gets no pong marks the service dead.
+            self._ratelog("build", logging.ERROR, "could not build the health pong", exc_info=True)
+            pong = HealthPongMessage(
+                name=str(self.config.NAME),
+                pong=HealthPongPayload(
+                    status="error", version=str(self.config.VERSION), name=str(self.config.NAME),
+                    startup=_STARTUP, message="internal error while building the health pong",
+                ),
+            )
+        self.publish(pong, PONG_TOPIC)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+Healthz = Health
