@@ -1,0 +1,114 @@
+"""``openmodule-broker``: run the broker, or ``openmodule-broker tap`` to watch the traffic."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import zmq
+from openmodule import config
+from openmodule.broker._broker import Broker
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def run_broker(sub: str, pub: str) -> int:
+    """Run the broker until SIGTERM/SIGINT; prints ``READY sub=... pub=...`` once bound."""
+    stop = threading.Event()
+    _install_stop_handlers(stop)
+    broker = Broker(sub, pub)
+    try:
+        broker.start()
+    except zmq.ZMQError as exc:
+        # On stdout too: BrokerProcess reads the first line to tell "ready" from "failed".
+        print(f"FAILED cannot bind {sub} / {pub}: {exc}", flush=True)
+        return 2
+    print(f"READY sub={broker.sub_endpoint} pub={broker.pub_endpoint}", flush=True)
+    # A timed wait keeps the main thread responsive to signals on every platform.
+    while not stop.wait(1.0):
+        if not broker.running:
+            print("openmodule-broker: proxy ended unexpectedly", file=sys.stderr, flush=True)
+            return 1
+    broker.stop()
+    return 0
+
+
+def format_message(topic_frame: bytes, body: bytes) -> str:
+    """One readable line for a message: time, topic, type, name, then the other fields."""
+    now = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
+    topic = topic_frame.decode("utf-8", errors="backslashreplace")
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return f"{now} {topic} <invalid JSON> {body[:200]!r}"
+    if not isinstance(data, dict):
+        return f"{now} {topic} <not an object> {body[:200]!r}"
+    parts = [now, topic, f"type={data.pop('type', None)}", f"name={data.pop('name', None)}"]
+    data.pop("timestamp", None)
+    parts.extend(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in data.items())
+    return " ".join(parts)
+
+
+def run_tap(pub: str, prefixes: Sequence[str], out: Any = None, stop: threading.Event | None = None) -> int:
+    """Print every message on ``pub`` whose topic starts with one of ``prefixes`` (all if none).
+
+    Runs until SIGTERM/SIGINT, or until ``stop`` is set when one is given (no signal handlers then).
+    """
+    out = out or sys.stdout
+    if stop is None:
+        stop = threading.Event()
+        _install_stop_handlers(stop)
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.SUB)
+    sock.setsockopt(zmq.LINGER, 0)
+    for prefix in prefixes or [""]:
+        sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+    sock.connect(pub)
+    print(f"# tapping {pub} for {list(prefixes) or 'all topics'}", file=out, flush=True)
+    try:
+        while not stop.is_set():
+            if not sock.poll(200):
+                continue
+            frames = sock.recv_multipart()
+            if len(frames) != 2:
+                line = f"<{len(frames)} frames> {[f[:60] for f in frames]!r}"
+            else:
+                line = format_message(frames[0], frames[1])
+            print(line, file=out, flush=True)
+    finally:
+        sock.close(0)
+        ctx.term()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``openmodule-broker`` console script."""
+    parser = argparse.ArgumentParser(prog="openmodule-broker", description="openmodule message broker")
+    parser.add_argument("--sub", default=None, help="XSUB endpoint services publish to (BROKER_SUB)")
+    parser.add_argument("--pub", default=None, help="XPUB endpoint services subscribe at (BROKER_PUB)")
+    sub = parser.add_subparsers(dest="command")
+    tap = sub.add_parser("tap", help="print live traffic as readable lines")
+    tap.add_argument("prefixes", nargs="*", metavar="TOPIC-PREFIX")
+    tap.add_argument("--pub", dest="tap_pub", default=None, help="XPUB endpoint to tap (BROKER_PUB)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    if args.command == "tap":
+        return run_tap(args.tap_pub or args.pub or config.broker_pub(), args.prefixes)
+    return run_broker(args.sub or config.broker_sub(), args.pub or config.broker_pub())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+import zmq
+from openmodule.broker import Broker, BrokerProcess, BrokerStartError, start_broker_process
+from openmodule.broker._cli import format_message, run_tap
+
+
+def test_broker_in_a_thread_forwards_and_stops(roundtrip) -> None:
+    broker = Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*")
+    broker.start()
+    try:
+        assert broker.running
+        assert broker.sub_endpoint.startswith("tcp://127.0.0.1:") and not broker.sub_endpoint.endswith("*")
+        assert roundtrip(broker.sub_endpoint, broker.pub_endpoint, [b"topic", b'{"a":1}']) == [
+            b"topic",
+            b'{"a":1}',
+        ]
+    finally:
+        broker.stop()
+    assert not broker.running
+    broker.stop()  # idempotent
+
+
+def test_bind_conflict_raises_at_start() -> None:
+    with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") as first:
+        second = Broker(first.sub_endpoint, "tcp://127.0.0.1:*")
+        with pytest.raises(zmq.ZMQError):
+            second.start()
+
+
+def test_broker_process_forwards_restarts_on_same_ports_and_stops_cleanly(roundtrip) -> None:
+    handle = start_broker_process()
+    try:
+        sub, pub = handle.sub_endpoint, handle.pub_endpoint
+        assert roundtrip(sub, pub, [b"x", b"1"]) == [b"x", b"1"]
+        first_pid = handle.pid
+        handle.restart()
+        assert (handle.sub_endpoint, handle.pub_endpoint) == (sub, pub)
+        assert handle.pid != first_pid
+        assert roundtrip(sub, pub, [b"y", b"2"]) == [b"y", b"2"]
+        proc = handle.process
+        assert proc is not None
+        handle.stop()
+        assert proc.returncode == 0  # SIGTERM is a clean shutdown, not a kill
+    finally:
+        handle.stop()
+
+
+def test_kill_and_start_again(roundtrip) -> None:
+    with BrokerProcess() as handle:
+        proc = handle.process
+        handle.kill()
+        assert proc is not None and proc.returncode == -signal.SIGKILL
+        assert not handle.running
+        handle.start()
+        assert roundtrip(handle.sub_endpoint, handle.pub_endpoint, [b"z", b"3"]) == [b"z", b"3"]
+
+
+def test_port_in_use_is_reported() -> None:
+    with BrokerProcess() as first:
+        with pytest.raises(BrokerStartError, match="FAILED cannot bind"):
+            BrokerProcess(first.sub_endpoint, start_timeout=3).start()
+
+
+def test_sigint_on_the_console_script_entry_point(wait_until) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "openmodule.broker",
+            "--sub",
+            "tcp://127.0.0.1:*",
+            "--pub",
+            "tcp://127.0.0.1:*",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b"READY sub=tcp://127.0.0.1:")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
+def test_format_message() -> None:
+    line = format_message(
+        b"healthz", b'{"timestamp": 1.0, "type": "ping", "name": "svc", "id": "\\u00e4", "n": [1]}'
+    )
+    assert line.split(" ", 1)[1] == 'healthz type=ping name=svc id="ä" n=[1]'
+    assert format_message(b"t", b"{bad").split(" ", 1)[1] == "t <invalid JSON> b'{bad'"
+    assert format_message(b"t", b"[1]").split(" ", 1)[1] == "t <not an object> b'[1]'"
+
+
+def test_tap_prints_matching_traffic(context: zmq.Context, wait_until) -> None:
+    with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") as broker:
+        out = io.StringIO()
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=run_tap, args=(broker.pub_endpoint, ["rpc-"], out, stop), daemon=True
+        )
+        thread.start()
+        pub = context.socket(zmq.PUB)
+        pub.setsockopt(zmq.LINGER, 0)
+        pub.connect(broker.sub_endpoint)
+        try:
+
+            def seen() -> bool:
+                pub.send_multipart([b"other", b'{"type":"x","name":"n"}'])
+                pub.send_multipart([b"rpc-req", b'{"type":"req","name":"svc","a":1}'])
+                return "rpc-req type=req name=svc a=1" in out.getvalue()
+
+            wait_until(seen, message="tap output")
+            assert "other" not in out.getvalue()
+        finally:
+            pub.close(0)
+            stop.set()
+            thread.join(10)
+        assert not thread.is_alive()

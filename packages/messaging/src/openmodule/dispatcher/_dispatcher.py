@@ -1,0 +1,313 @@
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+import zmq
+from openmodule.dispatcher._drops import DropLog
+from openmodule.dispatcher._executor import DummyExecutor, is_multi_threaded
+from pydantic import BaseModel, ValidationError
+
+Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
+
+_schema_recorders: list[Callable[..., Any]] = []
+
+
+def add_schema_recorder(recorder: Callable[..., Any]) -> None:
+    """Called by the schema tooling (a higher layer) to be told of handler registrations in TESTING.
+
+    ``recorder(topic, message_class, handler, filter)`` is called for ``register_schema=True``.
+    """
+    if recorder not in _schema_recorders:
+        _schema_recorders.append(recorder)
+
+
+def _record_schema(topic: str, message_class: type, handler: Any, filter: Any) -> None:
+    if "Mock" in str(handler):
+        return
+    try:
+        from openmodule.config import settings
+
+        testing = bool(settings.TESTING)
+    except Exception:  # no settings module: not a test run of a service
+        return
+    if not testing:
+        return
+    recorders = list(_schema_recorders)
+    # The schema module is a higher layer: never import it, only use it if the process already did.
+    schema_module = sys.modules.get("openmodule.utils.schema")
+    schema = getattr(schema_module, "Schema", None)
+    if not recorders and schema is not None and hasattr(schema, "save_message"):
+        recorders = [lambda t, c, h, f: schema.save_message(t, c, h, f)]
+    for recorder in recorders:
+        recorder(topic, message_class, handler, filter)
+
+
+class MessageListener:
+    """A registration: handle returned by ``register_handler`` and accepted by ``unregister_handler``."""
+
+    __slots__ = ("filter", "handler", "message_class", "topic", "type")
+
+    def __init__(
+        self,
+        topic: str,
+        message_class: type[BaseModel],
+        handler: Callable[[Any], Any],
+        filter: Filter | None,
+        type: str | None,
+    ) -> None:
+        self.topic = topic
+        self.message_class = message_class
+        self.handler = handler
+        self.type = type
+        if isinstance(filter, Mapping):
+            expected = dict(filter)
+            self.filter: Callable[[dict[str, Any]], bool] | None = lambda message: all(
+                k in message and message[k] == v for k, v in expected.items()
+            )
+        else:
+            self.filter = filter
+
+    def matches(self, message: dict[str, Any]) -> bool:
+        if self.type is not None and message.get("type") != self.type:
+            return False
+        return self.filter is None or bool(self.filter(message))
+
+    def __repr__(self) -> str:
+        return f"<MessageListener {self.topic!r} {self.message_class.__name__} -> {self.handler!r}>"
+
+
+class MessageDispatcher:
+    """Routes received messages to handlers by exact topic, message type and optional filter.
+
+    Usage::
+
+        dispatcher = MessageDispatcher()
+        handle = dispatcher.register_handler("topic", MyMessage, on_message)
+        dispatcher.dispatch("topic", {"type": "my", "name": "x", "timestamp": 0})
+        dispatcher.unregister_handler(handle)
+
+    Handlers run through ``executor`` (default: synchronously, in the receiving thread). Validation errors
+    and handler exceptions are logged (rate-limited), counted in ``drops.counts`` and dropped, unless the
+    ``raise_*`` flags are set (tests).
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        raise_validation_errors: bool = False,
+        raise_handler_errors: bool = False,
+        executor: Executor | None = None,
+    ) -> None:
+        assert executor is None or not (raise_validation_errors or raise_handler_errors), (
+            "raise_validation_errors / raise_handler_errors cannot be combined with an executor"
+        )
+        self.name = name
+        self.raise_validation_errors = raise_validation_errors
+        self.raise_handler_errors = raise_handler_errors
+        self.executor: Executor = executor or DummyExecutor()
+        self.log = logging.getLogger(f"openmodule.dispatcher.{name}" if name else "openmodule.dispatcher")
+        self.drops = DropLog(self.log)
+        # topic -> tuple of listeners; replaced (never mutated) so dispatch reads it without a lock.
+        self._listeners: dict[str, tuple[MessageListener, ...]] = {}
+        self._lock = threading.RLock()
+        self._shutdown = False
+
+    # -- registration -------------------------------------------------------------------------------
+    def register_handler(
+        self,
+        topic: str,
+        message_class: type[BaseModel],
+        handler: Callable[[Any], Any],
+        filter: Filter | None = None,
+        match_type: bool = True,
+        register_schema: bool = True,
+        *,
+        filter_: Filter | None = None,
+    ) -> MessageListener:
+        """Call ``handler(message_class instance)`` for each message on exactly ``topic``.
+
+        ``match_type``: only messages whose ``type`` equals the class's ``type`` default (required).
+        ``filter``: a callable on the raw dict, or a dict of key/values that must all be equal.
+        Returns a handle for ``unregister_handler``.
+        """
+        assert isinstance(topic, str), f"topic must be a str, not {type(topic).__name__}"
+        if filter is None:
+            filter = filter_
+        message_type: str | None = None
+        if match_type:
+            field = getattr(message_class, "model_fields", {}).get("type")
+            message_type = getattr(field, "default", None) if field is not None else None
+            assert message_type and isinstance(message_type, str), (
+                f"{message_class.__name__} has no 'type' field with a default: define one, or register with "
+                "match_type=False to receive all types"
+            )
+        if register_schema:
+            _record_schema(topic, message_class, handler, filter)
+        listener = MessageListener(topic, message_class, handler, filter, message_type)
+        with self._lock:
+            current = self._listeners.get(topic, ())
+            self._listeners[topic] = (*current, listener)
+            if not current:
+                self._subscribe(topic)
+        return listener
+
+    register = register_handler
+
+    def unregister_handler(self, listener: MessageListener) -> None:
+        """Remove a registration; the topic's subscription goes with its last handler."""
+        with self._lock:
+            for topic, listeners in list(self._listeners.items()):
+                if listener in listeners:
+                    remaining = tuple(x for x in listeners if x is not listener)
+                    if remaining:
+                        self._listeners[topic] = remaining
+                    else:
+                        del self._listeners[topic]
+                        self._unsubscribe(topic)
+
+    def _subscribe(self, topic: str) -> None:
+        pass
+
+    def _unsubscribe(self, topic: str) -> None:
+        pass
+
+    @property
+    def topics(self) -> list[str]:
+        """Topics with at least one handler."""
+        return list(self._listeners)
+
+    def listeners(self, topic: str) -> tuple[MessageListener, ...]:
+        return self._listeners.get(topic, ())
+
+    # -- dispatch -----------------------------------------------------------------------------------
+    def dispatch(self, topic: str, message: dict[str, Any] | BaseModel) -> None:
+        """Hand ``message`` to every matching handler of exactly ``topic`` (dropped after shutdown)."""
+        listeners = self._listeners.get(topic)
+        if not listeners or self._shutdown:
+            return
+        if isinstance(message, BaseModel):
+            message = message.model_dump(by_alias=True, exclude_none=True)
+        for listener in listeners:
+            try:
+                matched = listener.matches(message)
+            except zmq.ContextTerminated:
+                raise
+            except Exception as exc:
+                self.drops.drop(
+                    "filter_error", topic, f"filter of {listener!r} raised {exc!r}", exc_info=True
+                )
+                continue
+            if not matched:
+                continue
+            executor = self.executor
+            if type(executor) is DummyExecutor:
+                if executor.is_shutdown:
+                    return
+                self.execute(listener, message)
+            else:
+                try:
+                    executor.submit(self.execute, listener, message)
+                except RuntimeError:  # executor shut down while we were receiving: drop quietly
+                    return
+
+    def execute(self, listener: MessageListener, message: dict[str, Any]) -> None:
+        """Parse ``message`` into the listener's class and call its handler."""
+        try:
+            parsed = listener.message_class.model_validate(message)
+        except ValidationError as exc:
+            if self.raise_validation_errors:
+                raise
+            self.drops.drop(
+                "validation_error",
+                listener.topic,
+                f"Invalid message received for {listener.message_class.__name__}: {exc}",
+            )
+            return
+        try:
+            listener.handler(parsed)
+        except zmq.ContextTerminated:
+            raise
+        except Exception as exc:
+            if self.raise_handler_errors:
+                raise
+            self.drops.drop(
+                "handler_error", listener.topic, f"handler {listener.handler!r} raised {exc!r}", exc_info=True
+            )
+
+    # -- executor -----------------------------------------------------------------------------------
+    @property
+    def is_multi_threaded(self) -> bool:
+        return is_multi_threaded(self.executor)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop handing out messages and shut the executor down."""
+        self._shutdown = True
+        self.executor.shutdown(wait=wait)
+
+
+class SubscribingMessageDispatcher(MessageDispatcher):
+    """A dispatcher that calls ``subscribe(topic)`` when a topic gets its first handler and
+    ``unsubscribe(topic)`` when it loses its last one.
+
+    Usage::  ``SubscribingMessageDispatcher(lambda t: sock.subscribe(t), unsubscribe=lambda t: sock.unsubscribe(t))``
+    """
+
+    def __init__(
+        self,
+        subscribe: Callable[[str], Any],
+        name: str | None = None,
+        *,
+        raise_validation_errors: bool = False,
+        raise_handler_errors: bool = False,
+        unsubscribe: Callable[[str], Any] | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        super().__init__(
+            name,
+            raise_validation_errors=raise_validation_errors,
+            raise_handler_errors=raise_handler_errors,
+            executor=executor,
+        )
+        self._subscribe_cb = subscribe
+        self._unsubscribe_cb = unsubscribe
+
+    def _subscribe(self, topic: str) -> None:
+        self._subscribe_cb(topic)
+
+    def _unsubscribe(self, topic: str) -> None:
+        if self._unsubscribe_cb is None:
+            self.log.warning("no unsubscribe callable: topic %r stays subscribed", topic)
+        else:
+            self._unsubscribe_cb(topic)
+
+
+class ZMQMessageDispatcher(SubscribingMessageDispatcher):
+    """A dispatcher that (un)subscribes a SUB socket directly; use it only from the socket's thread.
+
+    Usage::  ``dispatcher = ZMQMessageDispatcher(sub_socket)`` (``MessageLoop`` is the thread-safe form).
+    """
+
+    def __init__(
+        self,
+        sub_socket: zmq.Socket,
+        name: str | None = None,
+        *,
+        raise_validation_errors: bool = False,
+        raise_handler_errors: bool = False,
+        executor: Executor | None = None,
+    ) -> None:
+        super().__init__(
+            lambda topic: sub_socket.setsockopt(zmq.SUBSCRIBE, topic.encode("utf-8")),
+            name,
+            raise_validation_errors=raise_validation_errors,
+            raise_handler_errors=raise_handler_errors,
+            unsubscribe=lambda topic: sub_socket.setsockopt(zmq.UNSUBSCRIBE, topic.encode("utf-8")),
+            executor=executor,
+        )
+        self.sub_socket = sub_socket

@@ -1,0 +1,43 @@
+"""openmodule.messaging: the wire format, the thread-safe publisher and the message loop.
+
+Usage::
+
+    import zmq
+    from openmodule.config import settings
+    from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
+
+    context = zmq.Context.instance()
+    publisher = Publisher(context, settings)
+    loop = MessageLoop(context, settings).start()
+    loop.dispatcher.register_handler("topic", DemoMessage, on_demo)
+    wait_for_connection(publisher, loop, timeout=10)
+    publisher.publish(DemoMessage(value=1), "topic")
+"""
+
+from __future__ import annotations
+
+from openmodule.messaging._loop import MessageLoop
+from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
+from openmodule.messaging._publisher import Publisher
+from openmodule.messaging._sockets import get_pub_socket, get_sub_socket
+from openmodule.messaging._wire import (
+    decode_frames,
+    encode_message,
+    receive_drops,
+    receive_message_from_socket,
+    send_message,
+)
+
+__all__ = [
+    "PING_PREFIX",
+    "MessageLoop",
+    "Publisher",
+    "decode_frames",
+    "encode_message",
+    "get_pub_socket",
+    "get_sub_socket",
+    "receive_drops",
+    "receive_message_from_socket",
+    "send_message",
+    "wait_for_connection",
+]

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from concurrent.futures import Executor
+from typing import Any
+
+import zmq
+from openmodule.dispatcher import SubscribingMessageDispatcher
+from openmodule.messaging._sockets import get_sub_socket
+from openmodule.messaging._wire import decode_frames
+
+log = logging.getLogger("openmodule.messaging")
+
+# Messages handled per wake-up before subscription changes and stop requests are looked at again.
+_BATCH = 256
+
+
+class MessageLoop:
+    """One SUB socket served by one thread, with a dispatcher usable from any thread.
+
+    Usage::
+
+        loop = MessageLoop(zmq.Context.instance(), settings, name="messages")
+        loop.dispatcher.register_handler("topic", DemoMessage, on_demo)   # from any thread
+        loop.start()
+        ...
+        loop.stop()
+
+    Subscription changes are queued and applied by the loop thread (ZeroMQ sockets are not thread-safe);
+    a pipe wakes the loop so they take effect at once. Bad input is logged (rate-limited), counted in
+    ``dispatcher.drops.counts`` and dropped.
+    """
+
+    def __init__(
+        self,
+        context: zmq.Context,
+        config: Any = None,
+        *,
+        name: str = "messages",
+        executor: Executor | None = None,
+        raise_validation_errors: bool = False,
+        raise_handler_errors: bool = False,
+    ) -> None:
+        self.name = name
+        self.socket = get_sub_socket(context, config)
+        self._ops: deque[tuple[int, bytes]] = deque()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._stopping = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._close_lock = threading.Lock()
+        self.dispatcher = SubscribingMessageDispatcher(
+            lambda topic: self._queue(zmq.SUBSCRIBE, topic),
+            name,
+            unsubscribe=lambda topic: self._queue(zmq.UNSUBSCRIBE, topic),
+            executor=executor,
+            raise_validation_errors=raise_validation_errors,
+            raise_handler_errors=raise_handler_errors,
+        )
+
+    @property
+    def drops(self) -> dict[str, int]:
+        """Dropped messages by reason (frame_count, invalid_json, validation_error, handler_error, ...)."""
+        return self.dispatcher.drops.snapshot()
+
+    def _queue(self, option: int, topic: str) -> None:
+        self._ops.append((option, topic.encode("utf-8")))
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):  # pipe full (already awake) or closed (stopped)
+            pass
+
+    def _apply_ops(self) -> None:
+        while self._ops:
+            option, topic = self._ops.popleft()
+            self.socket.setsockopt(option, topic)
+
+    def run(self) -> None:
+        """Serve the socket in the calling thread until ``stop()``."""
+        socket = self.socket
+        poller = zmq.Poller()
+        poller.register(socket, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        dispatch = self.dispatcher.dispatch
+        drops = self.dispatcher.drops
+        try:
+            self._apply_ops()
+            while not self._stopping:
+                events = dict(poller.poll())
+                if self._wake_r in events:
+                    try:
+                        while os.read(self._wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                    self._apply_ops()
+                if socket in events:
+                    for _ in range(_BATCH):
+                        try:
+                            frames = socket.recv_multipart(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        topic, message = decode_frames(frames, drops)
+                        if topic is not None:
+                            dispatch(topic, message)
+        except zmq.ContextTerminated:
+            pass
+        finally:
+            self._close()
+
+    def start(self) -> MessageLoop:
+        """Serve the socket in a daemon thread named after the loop."""
+        assert self._thread is None, "message loop already started"
+        self._thread = threading.Thread(target=self.run, name=f"openmodule-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop the thread, shut the dispatcher down (later messages are dropped) and close the socket."""
+        self._stopping = True
+        self._wake()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if thread is None:
+            self._close()
+        self.dispatcher.shutdown(wait=False)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _close(self) -> None:
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.socket.close(0)
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)

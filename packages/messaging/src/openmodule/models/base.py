@@ -1,0 +1,342 @@
+"""Base models of everything openmodule sends and receives (pydantic v2).
+
+Usage::
+
+    from openmodule.models.base import ZMQMessage, Datetime
+
+    class DemoMessage(ZMQMessage):
+        type: str = "demo"
+        value: int
+        at: Datetime | None = None
+
+    DemoMessage(value=1).json_bytes()   # the ASCII wire JSON
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, get_args, get_origin
+
+import orjson
+from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    RootModel,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Base64Payload",
+    "CostEntryData",
+    "Datetime",
+    "Direction",
+    "EmptyModel",
+    "Gateway",
+    "OpenModuleModel",
+    "OpenModuleRootModel",
+    "Timestamp",
+    "ZMQMessage",
+    "base64_validator",
+    "datetime_to_timestamp",
+    "encode_json",
+    "timezone_validator",
+    "utcnow",
+]
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime (the form every model field holds)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def datetime_to_timestamp(dt: datetime) -> float:
+    """Seconds since the Unix epoch; a naive ``dt`` is taken as UTC."""
+    if dt.tzinfo is None:
+        return (dt - _EPOCH).total_seconds()
+    return (dt - _EPOCH_AWARE).total_seconds()
+
+
+def _to_naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _check_base64(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be a base64 string") from None
+    return value
+
+
+#: A datetime field: accepts ISO text or epoch numbers, holds naive UTC, is sent as ISO text.
+Datetime = Annotated[datetime, AfterValidator(_to_naive_utc)]
+#: A datetime field sent as epoch float seconds at any nesting depth (``ZMQMessage.timestamp``, ``startup``).
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_to_naive_utc),
+    PlainSerializer(datetime_to_timestamp, return_type=float, when_used="always"),
+]
+#: A ``str`` field whose value must decode as base64.
+Base64Payload = Annotated[str, AfterValidator(_check_base64)]
+
+
+def timezone_validator(*fields: str) -> Any:
+    """12.x helper: a validator normalizing the named datetime fields to naive UTC.
+
+    Usage (in a class body)::  ``_tz = timezone_validator("start", "end")``.
+    Prefer the :data:`Datetime` annotation in new code.
+    """
+
+    def _validate(cls: type, value: Any) -> Any:
+        return _to_naive_utc(value) if isinstance(value, datetime) else value
+
+    _validate.__openmodule_timezone_validator__ = True  # type: ignore[attr-defined]
+    return field_validator(*fields, mode="after")(_validate)
+
+
+def base64_validator(*fields: str) -> Any:
+    """12.x helper: a validator requiring the named fields to be base64 text ("must be a base64 string")."""
+
+    def _validate(cls: type, value: Any) -> Any:
+        return _check_base64(value) if isinstance(value, str) else value
+
+    return field_validator(*fields, mode="after")(_validate)
+
+
+def _json_default(value: Any) -> Any:
+    # orjson semantics for the types it does not know itself (Decimal, freezegun's fake datetimes, models).
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"type {type(value).__name__} is not JSON serializable")
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code > 0xFFFF:
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON bytes exactly as the wire wants them: compact, ASCII only, lowercase ``\\uXXXX`` escapes."""
+    data = orjson.dumps(value, default=_json_default)
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    text = data.decode("utf-8")
+    return "".join(c if " " <= c <= "~" else _escape_char(c) for c in text).encode("ascii")
+
+
+def _has_naive_utc_validator(annotation: Any) -> bool:
+    """Does every ``datetime`` inside ``annotation`` carry the naive-UTC validator?"""
+    if annotation is datetime:
+        return False
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *meta = get_args(annotation)
+        if base is datetime:
+            return any(getattr(m, "func", None) is _to_naive_utc for m in meta)
+        return _has_naive_utc_validator(base)
+    return all(_has_naive_utc_validator(arg) for arg in get_args(annotation))
+
+
+def _check_datetime_fields(cls: type[BaseModel]) -> None:
+    validated: set[str] = set()
+    for dec in cls.__pydantic_decorators__.field_validators.values():
+        if getattr(dec.func, "__openmodule_timezone_validator__", False):
+            validated.update(dec.info.fields)
+    for name, field in cls.model_fields.items():
+        if name in validated or "*" in validated:
+            continue
+        annotation = field.annotation
+        if field.metadata and any(getattr(m, "func", None) is _to_naive_utc for m in field.metadata):
+            continue
+        if not _has_naive_utc_validator(annotation):
+            raise AssertionError(
+                f"{cls.__qualname__}.{name} is a datetime without the timezone validator: annotate it with "
+                "openmodule.models.base.Datetime (or add timezone_validator({name!r}))"
+            )
+
+
+def _strict_models() -> bool:
+    # Checked at class definition (import time), so read the environment, not the lazy settings.
+    from openmodule.config import debug, testing
+
+    return testing() or debug() or os.environ.get("OPENMODULE_CHECK_MODELS") == "1"
+
+
+class OpenModuleModel(BaseModel):
+    """Base of every openmodule model: lenient parsing of received data, ``json_bytes()`` for the wire.
+
+    Usage::
+
+        class Car(OpenModuleModel):
+            plate: str
+        Car(plate="G ARIVO1").json_bytes()      # b'{"plate":"G ARIVO1"}'
+        Car.model_validate({"plate": 123})      # numbers are accepted for str fields
+
+    ``model_dump()`` / ``dict()`` default to ``by_alias=True, exclude_none=True``; ``json()`` and
+    ``model_dump_json()`` are refused (they do not produce the wire encoding).
+    """
+
+    model_config = ConfigDict(
+        validate_assignment=True,
+        validate_default=True,
+        populate_by_name=True,
+        coerce_numbers_to_str=True,
+        use_enum_values=False,
+    )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if _strict_models():
+            _check_datetime_fields(cls)
+
+    def model_dump(
+        self, *, by_alias: bool | None = True, exclude_none: bool = True, **kwargs: Any
+    ) -> dict[str, Any]:  # type: ignore[override]
+        return super().model_dump(by_alias=by_alias, exclude_none=exclude_none, **kwargs)
+
+    def dict(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """pydantic-v1 style alias of ``model_dump()`` (same defaults), kept for existing services."""
+        return self.model_dump(**kwargs)
+
+    @classmethod
+    def parse_obj(cls, obj: Any) -> Any:  # type: ignore[override]
+        """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
+        return cls.model_validate(obj)
+
+    def json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        raise AssertionError("json() does not produce the wire encoding: use json_bytes()")
+
+    def model_dump_json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        raise AssertionError("model_dump_json() does not produce the wire encoding: use json_bytes()")
+
+    def json_bytes(self) -> bytes:
+        """The model as wire JSON: by alias, without ``None`` fields, ASCII only."""
+        return encode_json(self.model_dump())
+
+
+class OpenModuleRootModel(RootModel[Any]):
+    """Base for models whose JSON is a single value (a list, a string, ...); ``json_bytes()`` emits it."""
+
+    model_config = ConfigDict(validate_assignment=True, validate_default=True, coerce_numbers_to_str=True)
+
+    def model_dump(self, *, by_alias: bool | None = True, exclude_none: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().model_dump(by_alias=by_alias, exclude_none=exclude_none, **kwargs)
+
+    def json_bytes(self) -> bytes:
+        return encode_json(self.model_dump())
+
+
+class EmptyModel(OpenModuleModel):
+    """A model without fields (``{}`` on the wire)."""
+
+
+def _default_name() -> str:
+    try:
+        return str(settings.NAME)
+    except SettingsModuleNotFound:
+        # Scripts and tools without a settings module still get the environment's NAME.
+        return str(GlobalSettings.NAME)
+
+
+class ZMQMessage(OpenModuleModel):
+    """Base of every message published on the bus.
+
+    Usage::
+
+        msg = ZMQMessage(type="demo")                 # name = settings.NAME, timestamp = now (UTC)
+        publisher.publish(msg, "topic")
+
+    ``timestamp`` is sent as epoch float seconds; ``baggage``/``sentry-trace`` are accepted and omitted
+    when ``None``.
+    """
+
+    timestamp: Timestamp = Field(default_factory=utcnow)
+    name: str = Field(default_factory=_default_name)
+    type: str
+    baggage: str | None = None
+    sentry_trace: str | None = Field(default=None, alias="sentry-trace")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_default(cls, value: Any) -> Any:
+        return _default_name() if value is None else value
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _timestamp_default(cls, value: Any) -> Any:
+        return utcnow() if value is None else value
+
+    def publish_on_topic(self, pub_socket: Any, topic: str) -> None:
+        """Send this message as the two frames ``[topic, json]`` on a PUB socket (not thread-safe)."""
+        assert isinstance(topic, str), "topic must be a str"
+        pub_socket.send_multipart([topic.encode("utf-8"), self.json_bytes()])
+
+
+class Direction(StrEnum):
+    """Direction of a gate."""
+
+    UNKNOWN = ""
+    IN = "in"
+    OUT = "out"
+
+
+class Gateway(OpenModuleModel):
+    """A gate and its direction; ``str(gateway)`` is ``"<gate>/<direction>"`` (e.g. ``gate_1/in``)."""
+
+    gate: str = ""
+    direction: Direction = Direction.UNKNOWN
+
+    def __str__(self) -> str:
+        return f"{self.gate}/{self.direction.value}"
+
+
+_RATE_TYPES = {"rate_change", "rate_validation", "partial_rate_change"}
+# The reference lost "time_validation" and "payment" to a missing comma; both are amounts.
+_AMOUNT_TYPES = {"static_cost", "pending_static_cost", "amount_validation", "time_validation", "payment"}
+
+
+class CostEntryData(OpenModuleModel):
+    """A cost entry; ``value`` is coerced to ``str`` for rate types and to ``int`` for amount types."""
+
+    entry_type: str
+    value: int | str | None = None
+    group: str | None = None
+    account_id: str
+    source: str | None = None
+    source_id: str | None = None
+    idempotency_key: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _coerce_value(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("value") is not None:
+            entry_type = data.get("entry_type")
+            if entry_type in _RATE_TYPES:
+                data = {**data, "value": str(data["value"])}
+            elif entry_type in _AMOUNT_TYPES:
+                data = {**data, "value": int(data["value"])}
+        return data

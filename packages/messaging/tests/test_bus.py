@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import zmq
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from openmodule.messaging import (
+    MessageLoop,
+    Publisher,
+    decode_frames,
+    receive_message_from_socket,
+    wait_for_connection,
+)
+from openmodule.models.base import ZMQMessage
+
+
+class Demo(ZMQMessage):
+    type: str = "demo"
+    value: int
+
+
+def test_publish_reaches_handler_with_exact_topic(bus: SimpleNamespace, wait_until) -> None:
+    got: list[tuple[str, int]] = []
+    bus.dispatcher.register_handler("abc", Demo, lambda m: got.append(("abc", m.value)))
+    bus.dispatcher.register_handler("abcd", Demo, lambda m: got.append(("abcd", m.value)))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)  # subscriptions applied and forwarded
+    bus.publisher.publish(Demo(value=1), "abcd")
+    bus.publisher.publish({"type": "demo", "name": "raw", "timestamp": 1.5, "value": 2}, "abc")
+    wait_until(lambda: len(got) == 2, message="two messages")
+    assert got == [("abcd", 1), ("abc", 2)]
+
+
+def test_unregister_stops_delivery(bus: SimpleNamespace, wait_until) -> None:
+    got: list[int] = []
+    handle = bus.dispatcher.register_handler("gone", Demo, lambda m: got.append(m.value))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    bus.publisher.publish(Demo(value=1), "gone")
+    wait_until(lambda: got == [1], message="first message")
+    bus.dispatcher.unregister_handler(handle)
+    assert "gone" not in bus.dispatcher.topics
+    other: list[int] = []
+    bus.dispatcher.register_handler("marker", Demo, lambda m: other.append(m.value))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    bus.publisher.publish(Demo(value=2), "gone")
+    bus.publisher.publish(Demo(value=3), "marker")
+    wait_until(lambda: other == [3], message="marker")
+    assert got == [1]
+
+
+@pytest.fixture
+def raw_pub(context: zmq.Context, bus: SimpleNamespace):
+    sock = context.socket(zmq.PUB)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(bus.config.BROKER_SUB)
+    lock = threading.Lock()
+    # the raw socket is ready once a ping through it comes back
+    wait_for_connection(bus.dispatcher, sock, lock, timeout=10)
+    yield sock
+    sock.close(0)
+
+
+def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+) -> None:
+    got: list[int] = []
+    errors: list[int] = []
+
+    def handler(m: Demo) -> None:
+        if m.value < 0:
+            raise RuntimeError("handler failure")
+        got.append(m.value)
+
+    bus.dispatcher.register_handler("t", Demo, handler)
+    bus.dispatcher.register_handler("t", Demo, lambda m: errors.append(m.value))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    raw_pub.send_multipart([b"t"])
+    raw_pub.send_multipart([b"t", b"{}", b"extra"])
+    raw_pub.send_multipart([b"t\xff", b"{}"])
+    raw_pub.send_multipart([b"t", b"{not json"])
+    raw_pub.send_multipart([b"t", b"[1, 2]"])
+    raw_pub.send_multipart([b"t", b'{"type": "demo", "name": "x", "value": "NaN-ish"}'])
+    raw_pub.send_multipart([b"t", Demo(value=-1).json_bytes()])
+    raw_pub.send_multipart([b"t", Demo(value=7).json_bytes()])
+    wait_until(lambda: got == [7], message="valid message after garbage")
+    assert errors == [-1, 7]
+    drops = bus.loop.drops
+    assert drops == {
+        "frame_count": 2,
+        "topic_not_utf8": 1,
+        "invalid_json": 1,
+        "not_an_object": 1,
+        "validation_error": 2,
+        "handler_error": 1,
+    }
+
+
+def test_receive_message_from_socket(
+    context: zmq.Context, config: SimpleNamespace, raw_pub: zmq.Socket
+) -> None:
+    sub = context.socket(zmq.SUB)
+    sub.setsockopt(zmq.LINGER, 0)
+    sub.connect(config.BROKER_PUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"recv")
+    sub.setsockopt(zmq.RCVTIMEO, 200)
+    try:
+        # resend until the subscription has reached the publisher through the broker
+        for _ in range(100):
+            raw_pub.send_multipart([b"recv", b'{"a": "\\u00e4"}'])
+            try:
+                result = receive_message_from_socket(sub)
+                break
+            except zmq.Again:
+                continue
+        assert result == ("recv", {"a": "ä"})
+    finally:
+        sub.close(0)
+    assert decode_frames([b"x", b"3"]) == (None, None)
+
+
+def test_wait_for_connection_times_out_without_broker(context: zmq.Context) -> None:
+    dead = SimpleNamespace(NAME="n", BROKER_SUB="tcp://127.0.0.1:1", BROKER_PUB="tcp://127.0.0.1:1")
+    publisher = Publisher(context, dead, linger=0)
+    loop = MessageLoop(context, dead).start()
+    try:
+        with pytest.raises(TimeoutError, match="could not connect"):
+            wait_for_connection(publisher, loop, timeout=0.3)
+        assert loop.dispatcher.topics == []
+    finally:
+        loop.stop()
+        publisher.close()
+
+
+def test_publish_from_many_threads_with_executor(
+    context: zmq.Context, config: SimpleNamespace, wait_until
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    publisher = Publisher(context, config)
+    loop = MessageLoop(context, config, executor=ThreadPoolExecutor(2)).start()
+    try:
+        assert loop.dispatcher.is_multi_threaded
+        got: list[int] = []
+        lock = threading.Lock()
+
+        def handler(m: Demo) -> None:
+            with lock:
+                got.append(m.value)
+
+        # registered from a foreign thread: applied by the loop thread
+        t = threading.Thread(target=loop.dispatcher.register_handler, args=("mt", Demo, handler))
+        t.start()
+        t.join()
+        wait_for_connection(publisher, loop, timeout=10)
+        threads = [
+            threading.Thread(
+                target=lambda base=base: [publisher.publish(Demo(value=base + i), "mt") for i in range(50)]
+            )
+            for base in (0, 100, 200, 300)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wait_until(lambda: len(got) == 200, message="200 messages")
+        assert sorted(got) == [base + i for base in (0, 100, 200, 300) for i in range(50)]
+    finally:
+        loop.stop()
+        publisher.close()
+
+
+body = st.binary(max_size=40) | st.sampled_from(
+    [b"{}", b"[]", b"null", b'{"type":"demo"}', b'{"type":"demo","value":"x"}', b"\xff\xfe", b'"s"', b"1e999"]
+)
+# mostly the subscribed topic (so the garbage reaches the loop), sometimes near misses or noise
+topic = st.sampled_from([b"fuzz", b"fuzz", b"fuzz\xff", b"fuzzy"]) | st.binary(max_size=8)
+message = st.tuples(topic, st.lists(body, min_size=0, max_size=3)).map(lambda t: [t[0], *t[1]])
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batches=st.lists(message, min_size=1, max_size=8))
+def test_fuzz_random_frames_never_stop_the_loop(bus_for_fuzz: Any, batches: list[list[bytes]]) -> None:
+    bus, raw_pub, got, wait_until = bus_for_fuzz
+    for frames in batches:
+        raw_pub.send_multipart(frames)
+    marker = len(got)
+    raw_pub.send_multipart([b"fuzz", Demo(value=marker, name="marker").json_bytes()])
+    wait_until(lambda: marker in got, message="marker after random frames")
+    assert bus.loop.running
+
+
+@pytest.fixture
+def bus_for_fuzz(bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until):
+    got: list[int] = []
+    bus.dispatcher.register_handler("fuzz", Demo, lambda m: got.append(m.value), filter={"name": "marker"})
+    # the handler also sees fuzz frames that happen to be valid; only markers are recorded
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    return bus, raw_pub, got, wait_until

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import zmq
+from openmodule.dispatcher import (
+    DummyExecutor,
+    EventListener,
+    MessageDispatcher,
+    SubscribingMessageDispatcher,
+    add_schema_recorder,
+)
+from openmodule.models.base import ZMQMessage
+
+
+class Demo(ZMQMessage):
+    type: str = "demo"
+    value: int
+
+
+def demo(value: Any = 1, **extra: Any) -> dict[str, Any]:
+    return {"timestamp": 0, "name": "svc", "type": "demo", "value": value, **extra}
+
+
+def test_exact_topic_type_and_order() -> None:
+    d = MessageDispatcher()
+    got: list[tuple[str, int]] = []
+    d.register_handler("abc", Demo, lambda m: got.append(("first", m.value)))
+    d.register("abc", Demo, lambda m: got.append(("second", m.value)))
+    d.dispatch("abcd", demo(9))
+    d.dispatch("abc", {**demo(8), "type": "other"})
+    d.dispatch("abc", demo(1))
+    d.dispatch("abc", Demo(value=2, name="x"))
+    assert got == [("first", 1), ("second", 1), ("first", 2), ("second", 2)]
+
+
+def test_match_type_requires_a_type_default() -> None:
+    d = MessageDispatcher()
+    with pytest.raises(AssertionError, match="match_type=False"):
+        d.register_handler("t", ZMQMessage, print)
+    got: list[str] = []
+    d.register_handler("t", ZMQMessage, lambda m: got.append(m.type), match_type=False)
+    d.dispatch("t", demo())
+    d.dispatch("t", {**demo(), "type": "other"})
+    assert got == ["demo", "other"]
+    with pytest.raises(AssertionError, match="str"):
+        d.register_handler(b"t", Demo, print)  # type: ignore[arg-type]
+
+
+def test_filters_callable_dict_and_filter_underscore() -> None:
+    d = MessageDispatcher()
+    got: list[str] = []
+    d.register_handler("t", Demo, lambda m: got.append("call"), filter=lambda raw: raw["value"] == 2)
+    d.register_handler("t", Demo, lambda m: got.append("dict"), filter={"value": 3, "name": "svc"})
+    d.register_handler("t", Demo, lambda m: got.append("kw"), filter_={"value": 2})
+    for value in (1, 2, 3):
+        d.dispatch("t", demo(value))
+    assert got == ["call", "kw", "dict"]
+
+
+def test_subscriptions_are_counted_and_empty_topics_removed() -> None:
+    calls: list[tuple[str, str]] = []
+    d = SubscribingMessageDispatcher(
+        lambda t: calls.append(("sub", t)), unsubscribe=lambda t: calls.append(("unsub", t))
+    )
+    a = d.register_handler("t", Demo, print)
+    b = d.register_handler("t", Demo, print)
+    c = d.register_handler("u", Demo, print)
+    d.unregister_handler(a)
+    assert calls == [("sub", "t"), ("sub", "u")]
+    d.unregister_handler(b)
+    d.unregister_handler(b)  # twice is harmless
+    d.unregister_handler(c)
+    assert calls == [("sub", "t"), ("sub", "u"), ("unsub", "t"), ("unsub", "u")]
+    assert d.topics == []
+
+
+def test_bad_messages_and_handler_errors_are_counted_and_dropped() -> None:
+    d = MessageDispatcher()
+    got: list[int] = []
+
+    def handler(m: Demo) -> None:
+        if m.value == 0:
+            raise ValueError("boom")
+        got.append(m.value)
+
+    d.register_handler("t", Demo, handler)
+    d.dispatch("t", demo("not a number"))
+    d.dispatch("t", demo(0))
+    d.dispatch("t", demo(5))
+    assert got == [5]
+    assert d.drops.snapshot() == {"validation_error": 1, "handler_error": 1}
+
+
+def test_raise_flags() -> None:
+    d = MessageDispatcher(raise_validation_errors=True, raise_handler_errors=True)
+    d.register_handler("t", Demo, lambda m: 1 / 0)
+    with pytest.raises(ValueError):
+        d.dispatch("t", demo("x"))
+    with pytest.raises(ZeroDivisionError):
+        d.dispatch("t", demo(1))
+    with pytest.raises(AssertionError):
+        MessageDispatcher(raise_handler_errors=True, executor=ThreadPoolExecutor(1))
+
+
+def test_context_terminated_propagates() -> None:
+    d = MessageDispatcher()
+
+    def handler(m: Demo) -> None:
+        raise zmq.ContextTerminated()
+
+    d.register_handler("t", Demo, handler)
+    with pytest.raises(zmq.ContextTerminated):
+        d.dispatch("t", demo())
+
+
+def test_executors_and_shutdown() -> None:
+    assert MessageDispatcher().is_multi_threaded is False
+    assert MessageDispatcher(executor=ThreadPoolExecutor(1)).is_multi_threaded is False
+    pool = ThreadPoolExecutor(4)
+    d = MessageDispatcher(executor=pool)
+    assert d.is_multi_threaded is True
+    got: list[int] = []
+    d.register_handler("t", Demo, lambda m: got.append(m.value))
+    for i in range(20):
+        d.dispatch("t", demo(i))
+    d.shutdown(wait=True)
+    assert sorted(got) == list(range(20))
+    d.dispatch("t", demo(99))  # dropped after shutdown, no exception
+    assert 99 not in got
+
+    dummy = DummyExecutor()
+    assert dummy.submit(lambda: 5).result() == 5
+    dummy.shutdown()
+    with pytest.raises(RuntimeError):
+        dummy.submit(lambda: 5)
+
+
+def test_event_listener() -> None:
+    got: list[Any] = []
+
+    def bad(*args: Any) -> None:
+        raise ValueError("x")
+
+    listener: EventListener[int, str] = EventListener(lambda *a: got.append(a), bad)
+    listener.append(lambda *a: got.append("after"))
+    listener(1, "a")
+    assert got == [(1, "a"), "after"]
+    with pytest.raises(ValueError):
+        EventListener(bad, raise_exceptions=True)(1)
+
+    d = MessageDispatcher()
+    received = EventListener()
+    received.append(lambda m: got.append(m.value))
+    handle = d.register_handler("t", Demo, received)
+    d.dispatch("t", demo(7))
+    assert got[-1] == 7
+    d.unregister_handler(handle)
+    assert d.topics == []
+
+
+def test_schema_recorder_only_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openmodule.config import settings
+    from openmodule.dispatcher import _dispatcher
+
+    recorded: list[tuple[str, type]] = []
+    monkeypatch.setattr(_dispatcher, "_schema_recorders", [])
+    add_schema_recorder(lambda topic, cls, handler, flt: recorded.append((topic, cls)))
+
+    def handler(m: Demo) -> None:
+        """Documented handler."""
+
+    settings.configure(type("S", (), {"TESTING": False})())
+    MessageDispatcher().register_handler("a", Demo, handler)
+    settings.reset()
+    settings.configure(type("S", (), {"TESTING": True})())
+    d = MessageDispatcher()
+    d.register_handler("b", Demo, handler)
+    d.register_handler("c", Demo, handler, register_schema=False)
+    assert recorded == [("b", Demo)]

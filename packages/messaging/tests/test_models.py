@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+import pytest
+from openmodule.models.base import (
+    Base64Payload,
+    CostEntryData,
+    Datetime,
+    Direction,
+    EmptyModel,
+    Gateway,
+    OpenModuleModel,
+    OpenModuleRootModel,
+    Timestamp,
+    ZMQMessage,
+    base64_validator,
+    datetime_to_timestamp,
+    encode_json,
+    timezone_validator,
+)
+from pydantic import ValidationError
+
+T0 = datetime(2024, 1, 31, 12, 0, 0, 250000)
+
+
+class Inner(OpenModuleModel):
+    a: int
+    b: str | None = None
+    startup: Timestamp
+
+
+class Demo(ZMQMessage):
+    type: str = "demo"
+    text: str
+    extra: dict[str, object] = {}
+    inner: Inner | None = None
+    at: Datetime | None = None
+
+
+def test_golden_bytes_of_a_plain_message() -> None:
+    msg = ZMQMessage(timestamp=datetime(2024, 1, 31, 12, 0, 0), name="svc", type="demo")
+    assert msg.json_bytes() == b'{"timestamp":1706702400.0,"name":"svc","type":"demo"}'
+
+
+def test_golden_bytes_with_unicode_nesting_none_and_datetimes() -> None:
+    msg = Demo(
+        timestamp=T0,
+        name="svc",
+        text='Grüße \U0001f697\x7f\n/"',
+        extra={"k": None, "n": 1.5},
+        inner=Inner(a=1, startup=T0),
+        at=T0,
+    )
+    assert msg.json_bytes() == (
+        b'{"timestamp":1706702400.25,"name":"svc","type":"demo",'
+        b'"text":"Gr\\u00fc\\u00dfe \\ud83d\\ude97\\u007f\\n/\\"",'
+        b'"extra":{"k":null,"n":1.5},"inner":{"a":1,"startup":1706702400.25},'
+        b'"at":"2024-01-31T12:00:00.250000"}'
+    )
+
+
+def test_encode_json_types() -> None:
+    class Color(Enum):
+        RED = "red"
+
+    data = {"d": Decimal("1.10"), "u": UUID(int=1), "e": Color.RED, "t": datetime(2024, 1, 1), "x": "\u00e9"}
+    assert encode_json(data) == (
+        b'{"d":"1.10","u":"00000000-0000-0000-0000-000000000001","e":"red",'
+        b'"t":"2024-01-01T00:00:00","x":"\\u00e9"}'
+    )
+    with pytest.raises(TypeError):
+        encode_json({"x": object()})
+
+
+def test_timestamp_inputs_are_normalized_to_naive_utc() -> None:
+    aware = datetime(2024, 1, 31, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert ZMQMessage(type="x", timestamp=aware).timestamp == datetime(2024, 1, 31, 12, 0)
+    assert ZMQMessage(type="x", timestamp=1706702400.5).timestamp == datetime(2024, 1, 31, 12, 0, 0, 500000)
+    assert ZMQMessage(type="x", timestamp="2024-01-31T13:00:00+01:00").timestamp == datetime(2024, 1, 31, 12)
+    assert datetime_to_timestamp(datetime(1970, 1, 2)) == 86400.0
+    assert datetime_to_timestamp(datetime(1970, 1, 2, 1, tzinfo=timezone(timedelta(hours=1)))) == 86400.0
+
+
+def test_name_defaults_to_settings_name(config) -> None:
+    assert ZMQMessage(type="x").name == "bus-test"
+    assert ZMQMessage(type="x", name=None).name == "bus-test"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    assert abs((ZMQMessage(type="x", timestamp=None).timestamp - now).total_seconds()) < 60
+
+
+def test_roundtrip_of_wire_json() -> None:
+    msg = Demo(timestamp=T0, name="svc", text="ä", inner=Inner(a=2, startup=T0), at=T0)
+    again = Demo.model_validate_json(msg.json_bytes())
+    assert again == msg
+
+
+def test_lenient_parsing_and_v1_shims() -> None:
+    msg = Demo.parse_obj({"type": "demo", "name": 12, "text": 3.5, "timestamp": 0, "unknown": 1})
+    assert (msg.name, msg.text) == ("12", "3.5")
+    assert msg.dict() == {"timestamp": 0.0, "name": "12", "type": "demo", "text": "3.5", "extra": {}}
+    with pytest.raises(AssertionError, match="json_bytes"):
+        msg.json()
+    with pytest.raises(AssertionError, match="json_bytes"):
+        msg.model_dump_json()
+
+
+def test_alias_and_tracing_fields() -> None:
+    msg = ZMQMessage.model_validate({"type": "x", "name": "n", "timestamp": 0, "sentry-trace": "abc"})
+    assert msg.sentry_trace == "abc"
+    assert msg.json_bytes() == b'{"timestamp":0.0,"name":"n","type":"x","sentry-trace":"abc"}'
+
+
+def test_validate_assignment() -> None:
+    msg = Demo(text="a", name="n")
+    with pytest.raises(ValidationError):
+        msg.inner = "nope"  # type: ignore[assignment]
+
+
+def test_empty_root_gateway_direction() -> None:
+    assert EmptyModel().json_bytes() == b"{}"
+
+    class Plates(OpenModuleRootModel):
+        root: list[str]
+
+    assert Plates(["A", "ü"]).json_bytes() == b'["A","\\u00fc"]'
+    assert str(Gateway(gate="gate_1", direction="in")) == "gate_1/in"
+    assert str(Gateway()) == "/"
+    assert Gateway(gate="g", direction=Direction.OUT).json_bytes() == b'{"gate":"g","direction":"out"}'
+
+
+def test_base64() -> None:
+    class Payload(OpenModuleModel):
+        data: Base64Payload
+        legacy: str = "AA=="
+        _check = base64_validator("legacy")
+
+    assert Payload(data="aGVsbG8=").data == "aGVsbG8="
+    with pytest.raises(ValidationError, match="must be a base64 string"):
+        Payload(data="not base64!")
+    with pytest.raises(ValidationError, match="must be a base64 string"):
+        Payload(data="AA==", legacy="%%%")
+
+
+@pytest.mark.parametrize(
+    ("entry_type", "value", "expected"),
+    [
+        ("rate_change", 5, "5"),
+        ("static_cost", "12", 12),
+        ("time_validation", "7", 7),
+        ("payment", 3.0, 3),
+        ("other", "x", "x"),
+        ("rate_change", None, None),
+    ],
+)
+def test_cost_entry_coercion(entry_type: str, value: object, expected: object) -> None:
+    entry = CostEntryData(entry_type=entry_type, value=value, account_id="acc")
+    assert entry.value == expected
+
+
+def test_datetime_fields_need_the_validator_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TESTING", "true")
+    with pytest.raises(AssertionError, match="Datetime"):
+
+        class Bad(OpenModuleModel):
+            at: datetime
+
+    class Good(OpenModuleModel):
+        at: Datetime
+        maybe: Datetime | None = None
+        legacy: datetime | None = None
+        _tz = timezone_validator("legacy")
+
+    aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    good = Good(at=aware, legacy=aware)
+    assert (good.at, good.legacy) == (datetime(2024, 1, 1), datetime(2024, 1, 1))
