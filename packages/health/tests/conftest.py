@@ -129,7 +129,7 @@ class Poller:
         while True:
             self.send("healthz", b'{"type":"ping","ping":"ping"}')
             try:
-                return self.receive("healthpong", timeout=min(1.0, max(0.05, deadline - time.monotonic())),
+                return self.receive("healthpong", timeout=min(0.25, max(0.05, deadline - time.monotonic())),
                                     name=name)
             except TimeoutError:
                 if time.monotonic() > deadline:
