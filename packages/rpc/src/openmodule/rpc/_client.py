@@ -1,0 +1,324 @@
+"""``RPCClient``: calls over ``rpc-req-<channel>`` with responses from ``rpc-rep-<channel>``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import pydantic
+from openmodule.messaging import wait_for_connection
+from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse
+from openmodule.models.rpc import RPCServerError as _Status
+
+from openmodule.rpc import _errors
+from openmodule.rpc._pending import LATE, PendingCalls
+from openmodule.rpc._ratelimit import RateLimitedLog
+from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic
+
+log = logging.getLogger("openmodule.rpc.client")
+
+T = TypeVar("T", bound=pydantic.BaseModel)
+
+Publish = Callable[[Any, str], Any]
+
+_ERRORS: dict[str, type[_errors.RPCClientException]] = {
+    _Status.handler_error: _errors.ServerHandlerError,
+    _Status.validation_error: _errors.ServerValidationError,
+    _Status.filter_error: _errors.ServerFilterError,
+}
+
+
+def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
+    status = response.get("status", "ok")
+    if status == "ok":
+        if "status" in response:
+            # The status key is the envelope's, not a field of the response model.
+            response = {k: v for k, v in response.items() if k != "status"}
+        try:
+            return response_type.model_validate(response)
+        except pydantic.ValidationError as exc:
+            raise _errors.RPCValidationError.wrap(exc) from exc
+    if status not in _Status.__members__:
+        raise _errors.ServerUnknownError(f"the server answered with unknown status {status!r}: {response!r}")
+    try:
+        error = RPCErrorResult.model_validate(response)
+    except pydantic.ValidationError as exc:
+        raise _errors.RPCValidationError.wrap(exc) from exc
+    if error.status == _Status.error:
+        raise _errors.RPCServerError(error.error or "")
+    raise _ERRORS[error.status](error.exception or "")
+
+
+class RPCEntry:
+    """One sent call: wait for it with ``result()``, poll with ``done()``, give up with ``cancel()``.
+
+    Usage::
+
+        entry = core().rpc_client.rpc_non_blocking("backend", "auth", request)
+        ...
+        response = entry.result(AccessResponse)
+    """
+
+    __slots__ = ("_client", "_start", "cancelled", "channel", "deadline", "ready", "response", "rpc_id",
+                 "timeout", "timestamp", "type")
+
+    def __init__(
+        self,
+        timeout: float,
+        rpc_id: UUID | None = None,
+        *,
+        channel: str = "",
+        type: str = "",
+        client: RPCClient | None = None,
+    ) -> None:
+        self.timestamp = time.time()  # send time (wall clock, informational)
+        self._start = time.monotonic()
+        self.timeout = float(timeout)
+        self.deadline = self._start + self.timeout
+        self.rpc_id = rpc_id if rpc_id is not None else uuid4()
+        self.channel = channel
+        self.type = type
+        self.response: dict[str, Any] | None = None
+        self.ready = threading.Event()
+        self.cancelled = False
+        self._client = client
+
+    def _set_response(self, response: dict[str, Any]) -> None:
+        self.response = response
+        self.ready.set()
+
+    def done(self) -> bool:
+        """True once a response was received."""
+        return self.response is not None
+
+    def cancel(self) -> None:
+        """Give up on the call: waiters wake up and ``result()`` raises ``CancelError``."""
+        self.cancelled = True
+        if self._client is not None:
+            self._client._pending.discard(self.rpc_id)
+        self.ready.set()
+
+    def result(self, response_type: type[T], timeout: float | None = None) -> T:
+        """The response parsed as ``response_type``; raises an ``RPCClient.Exception`` subclass otherwise.
+
+        ``timeout`` counts from the send time and can only shorten the call's timeout: a larger value
+        warns and is limited (the response would be discarded by then anyway).
+        """
+        limit = self.timeout
+        if timeout is not None:
+            if timeout > self.timeout:
+                warnings.warn(
+                    f"cannot extend the timeout of an RPC after it was sent: waiting at most the original "
+                    f"{self.timeout} s instead of {timeout} s",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            else:
+                limit = timeout
+        if self.response is None and not self.cancelled:
+            remaining = self._start + limit - time.monotonic()
+            if remaining > 0:
+                self.ready.wait(remaining)
+        if self.cancelled:
+            raise _errors.CancelError(f"RPC {self.channel}/{self.type} ({self.rpc_id}) was cancelled")
+        response = self.response
+        if response is None:
+            raise _errors.RPCTimeoutError(
+                f"RPC {self.channel}/{self.type} ({self.rpc_id}) got no response within {limit} s"
+            )
+        return _parse_response(response, response_type)
+
+
+class _Channel:
+    __slots__ = ("handle", "ready")
+
+    def __init__(self) -> None:
+        self.handle: Any = None
+        self.ready = threading.Event()
+
+
+class RPCClient:
+    """Calls RPCs of other services; the core builds one as ``core().rpc_client``.
+
+    Usage::
+
+        response = core().rpc_client.rpc("backend", "auth", AccessRequest(...), AccessResponse, timeout=5)
+
+    The client is given the ``dispatcher`` that receives ``rpc-rep-<channel>`` (served by another thread)
+    and ``publish(message, topic)`` that sends requests. All methods are thread-safe.
+    """
+
+    Exception = _errors.RPCClientException
+    CancelError = _errors.CancelError
+    ValidationError = _errors.RPCValidationError
+    TimeoutError = _errors.RPCTimeoutError
+    ServerHandlerError = _errors.ServerHandlerError
+    ServerFilterError = _errors.ServerFilterError
+    ServerValidationError = _errors.ServerValidationError
+    RPCServerError = _errors.RPCServerError
+    ServerUnknownError = _errors.ServerUnknownError
+    RPCEntry = RPCEntry
+
+    def __init__(
+        self,
+        dispatcher: Any,
+        publish: Publish | Iterable[str] | None = None,
+        channels: Iterable[str] | None = None,
+        default_timeout: float = 3.0,
+        _warn: bool = True,
+    ) -> None:
+        if publish is not None and not callable(publish):
+            # 12.x signature: RPCClient(dispatcher, channels, ...)
+            channels, publish = publish, None
+        if _warn:
+            warnings.warn(
+                "constructing an RPCClient yourself is deprecated: use core().rpc_client",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if publish is None:
+            raise TypeError(
+                "RPCClient needs publish=<callable(message, topic)> (e.g. Publisher.publish); "
+                "services use core().rpc_client, which the core builds with its own publisher"
+            )
+        self.dispatcher = dispatcher
+        self._publish: Publish = publish
+        self.default_timeout = default_timeout
+        self._pending: PendingCalls[RPCEntry] = PendingCalls()
+        self._channels: dict[str, _Channel] = {}
+        self._lock = threading.Lock()
+        self._late_log = RateLimitedLog(log, logging.ERROR)
+        self.late_responses = 0
+        for channel in channels or ():
+            self.register_channel(channel)
+
+    # -- channels -----------------------------------------------------------------------------------
+    @property
+    def channels(self) -> list[str]:
+        """Channels whose responses this client receives."""
+        return list(self._channels)
+
+    def register_channel(self, channel: str, timeout: float | None = None) -> None:
+        """Receive responses of ``channel`` and wait (up to ``timeout``) until the subscription is live."""
+        self._ensure_channel(channel, time.monotonic() + (timeout if timeout is not None else self.default_timeout))
+
+    def _ensure_channel(self, channel: str, deadline: float) -> None:
+        state = self._channels.get(channel)
+        if state is not None:
+            if not state.ready.is_set():
+                state.ready.wait(max(0.0, deadline - time.monotonic()))
+            return
+        with self._lock:
+            state = self._channels.get(channel)
+            owner = state is None
+            if state is None:
+                state = self._channels[channel] = _Channel()
+        if not owner:
+            state.ready.wait(max(0.0, deadline - time.monotonic()))
+            return
+        topic = channel_to_response_topic(channel)
+        try:
+            state.handle = self.dispatcher.register_handler(topic, RPCResponse, self.receive, match_type=False)
+            # Subscriptions propagate asynchronously: a ping through the broker proves ours is live, so
+            # the first response cannot be lost. Bounded by the call's own timeout.
+            wait_for_connection(self._publish, self.dispatcher, max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            log.warning("the subscription of %s was not confirmed in time; sending anyway", topic)
+        except BaseException:
+            with self._lock:
+                self._channels.pop(channel, None)
+            if state.handle is not None:
+                self.dispatcher.unregister_handler(state.handle)
+            raise
+        finally:
+            state.ready.set()
+
+    def unregister_channel(self, channel: str) -> None:
+        """Stop receiving responses of ``channel`` (removes the dispatcher handler, too)."""
+        with self._lock:
+            state = self._channels.pop(channel, None)
+        if state is not None and state.handle is not None:
+            self.dispatcher.unregister_handler(state.handle)
+
+    def shutdown(self) -> None:
+        """Unregister every channel and cancel the calls still waiting (they raise ``CancelError``)."""
+        for channel in list(self._channels):
+            self.unregister_channel(channel)
+        for entry in self._pending.drain():
+            entry.cancelled = True
+            entry.ready.set()
+
+    # -- calls --------------------------------------------------------------------------------------
+    def rpc_non_blocking(
+        self,
+        channel: str,
+        type: str,
+        request: pydantic.BaseModel | dict[str, Any] | None,
+        timeout: float | None = None,
+    ) -> RPCEntry:
+        """Send a request and return its ``RPCEntry`` at once. Usage: ``entry = client.rpc_non_blocking(...)``."""
+        assert isinstance(channel, str), f"RPC channels must be str, got {channel!r}"
+        assert isinstance(type, str), f"RPC types must be str, got {type!r}"
+        if isinstance(request, dict):
+            warnings.warn(
+                "RPC requests should be models; dict requests are deprecated", DeprecationWarning, stacklevel=2
+            )
+            payload: dict[str, Any] | None = request
+        elif request is None:
+            payload = None
+        else:
+            payload = request.model_dump(by_alias=True, exclude_none=True)
+        entry = RPCEntry(
+            self.default_timeout if timeout is None else timeout, channel=channel, type=type, client=self
+        )
+        if channel not in self._channels or not self._channels[channel].ready.is_set():
+            self._ensure_channel(channel, entry.deadline)
+        # Tracked before sending, so a fast response always finds its entry.
+        self._pending.add(entry.rpc_id, entry)
+        message = RPCRequest(type=type, rpc_id=entry.rpc_id, request=payload)
+        try:
+            self._publish(message, channel_to_request_topic(channel))
+        except BaseException:
+            self._pending.discard(entry.rpc_id)
+            raise
+        return entry
+
+    def rpc(
+        self,
+        channel: str,
+        type: str,
+        request: pydantic.BaseModel | dict[str, Any] | None,
+        response_type: type[T],
+        timeout: float | None = None,
+    ) -> T:
+        """Call and wait: the response parsed as ``response_type``.
+
+        Usage: ``client.rpc("backend", "auth", AccessRequest(...), AccessResponse)``. Raises
+        ``RPCClient.TimeoutError``, ``ServerHandlerError``, ... (all ``RPCClient.Exception``).
+        """
+        return self.rpc_non_blocking(channel, type, request, timeout).result(response_type, timeout=timeout)
+
+    def receive(self, response: RPCResponse) -> None:
+        """Stores an RPC response in the waiting call with the same rpc_id (others are ignored)."""
+        rpc_id = response.rpc_id
+        if rpc_id is None:
+            return
+        entry = self._pending.pop(rpc_id)
+        if entry is None:
+            return  # a response to another client on the same channel
+        if entry is LATE:
+            self.late_responses += 1
+            self._late_log.log(
+                "late RPC response dropped: %s %s (%s) arrived after its timeout",
+                response.type, rpc_id, response.name,
+            )
+            return
+        entry._set_response(response.response)  # type: ignore[union-attr]
+
+    def __repr__(self) -> str:
+        return f"<RPCClient channels={self.channels} pending={len(self._pending)}>"

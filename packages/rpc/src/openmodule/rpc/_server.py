@@ -1,0 +1,379 @@
+"""``RPCServer``: answers requests on ``rpc-req-<channel>`` with responses on ``rpc-rep-<channel>``."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import sys
+import threading
+import warnings
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+import zmq
+from openmodule.config import settings
+from openmodule.messaging import Publisher, decode_frames, get_sub_socket
+from openmodule.models.rpc import RPCRequest, RPCResponse, RPCServerError
+
+from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
+from openmodule.rpc._ratelimit import RateLimitedLog
+from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic, topic_to_channel
+
+log = logging.getLogger("openmodule.rpc.server")
+
+# Requests handled per wake-up before subscription changes and the stop flag are looked at again.
+_BATCH = 256
+_POLL_MS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RPCHandler:
+    """A registered handler: what filters receive as ``handler=``."""
+
+    channel: str
+    type: str
+    request_class: type[pydantic.BaseModel]
+    response_class: type[pydantic.BaseModel]
+    handler: Callable[..., Any]
+    # README handlers take only the request; the reference always passes (request, message).
+    takes_message: bool = True
+
+
+def _takes_message(handler: Callable[..., Any]) -> bool:
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_POSITIONAL:
+            return True
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional != 1
+
+
+def _check_docstring(handler: Callable[..., Any]) -> None:
+    target = handler
+    while isinstance(target, functools.partial):
+        target = target.func
+    if "Mock" in str(target):
+        return
+    assert getattr(target, "__doc__", None), (
+        f"You need to describe the RPC handler {target!r} with a docstring: it becomes the description "
+        "in the generated schema (or register it with register_schema=False)"
+    )
+
+
+def _record_schema(channel: str, type: str, request_class: type, response_class: type, handler: Any) -> None:
+    """In TESTING, record the RPC for the schema docs (``openmodule.utils.schema``, if loaded)."""
+    if not getattr(settings, "TESTING", False):
+        return
+    # The schema module is a higher layer: never import it, only use it if the process already did.
+    schema = getattr(sys.modules.get("openmodule.utils.schema"), "Schema", None)
+    if schema is not None and hasattr(schema, "save_rpc"):
+        schema.save_rpc(channel, type, request_class, response_class, handler)
+    else:
+        _check_docstring(handler)
+
+
+class RPCServer:
+    """Serves RPCs registered with ``register_handler`` on its own SUB socket and thread.
+
+    Usage::
+
+        rpc = RPCServer(context=core.context)                  # or RPCServer(context, publish=core.publish)
+        rpc.add_filter(backend_filter, "backend", "auth")
+        rpc.register_handler("backend", "auth", AccessRequest, AccessResponse, handler)
+        rpc.run_as_thread()                                     # or rpc.run() (blocking)
+        ...
+        rpc.shutdown()
+
+    Handlers are called as ``handler(request, message)`` (or ``handler(request)`` if they take one
+    argument) and return the response model, a dict or None.
+    """
+
+    def __init__(
+        self,
+        context: zmq.Context,
+        config: Any = None,
+        *,
+        filter_resource: bool = True,
+        executor: Executor | None = None,
+        publish: Callable[[Any, str], Any] | None = None,
+    ) -> None:
+        if config:
+            warnings.warn(
+                "RPCServer(config=...) is deprecated: the server reads openmodule.config.settings",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        self.config = config if config else None
+        self.context = context
+        self.filter_resource = filter_resource
+        self.executor = executor
+        self.handlers: dict[tuple[str, str], RPCHandler] = {}
+        self.filters: list[FilterEntry] = []
+        self.registered_channels: set[str] = set()
+        self.counts: Counter[str] = Counter()
+        self._bad_input = RateLimitedLog(log, logging.WARNING)
+        self._errors = RateLimitedLog(log, logging.ERROR)
+        self._lock = threading.Lock()
+        # Guards the wake pipe's lifetime: a write to a closed (and reused) fd would hit another file.
+        self._wake_lock = threading.Lock()
+        self._stopping = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._ops: deque[bytes] = deque()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._own_publisher: Publisher | None = None
+        if publish is None:
+            self._own_publisher = Publisher(context, self._config)
+            publish = self._own_publisher.publish
+        self._publish = publish
+        self.socket = get_sub_socket(context, self._config)
+        if filter_resource and not self._setting("RESOURCE"):
+            log.error("RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed")
+
+    @property
+    def _config(self) -> Any:
+        return self.config if self.config is not None else settings
+
+    def _setting(self, name: str) -> Any:
+        return getattr(self._config, name, None)
+
+    # -- registration -------------------------------------------------------------------------------
+    def register_handler(
+        self,
+        channel: str,
+        type: str,
+        request_class: type[pydantic.BaseModel],
+        response_class: type[pydantic.BaseModel],
+        handler: Callable[..., Any],
+        register_schema: bool = True,
+    ) -> None:
+        """Serve ``type`` on ``channel``; a second handler for the same pair raises ``ValueError``.
+
+        Usage: ``server.register_handler("backend", "auth", AccessRequest, AccessResponse, on_auth)``
+        """
+        assert isinstance(channel, str), f"RPC channels must be str, got {channel!r}"
+        assert isinstance(type, str), f"RPC types must be str, got {type!r}"
+        with self._lock:
+            if (channel, type) in self.handlers:
+                raise ValueError(f"an RPC handler for channel {channel!r} type {type!r} is already registered")
+            if register_schema:
+                _record_schema(channel, type, request_class, response_class, handler)
+            self.handlers[(channel, type)] = RPCHandler(
+                channel, type, request_class, response_class, handler, _takes_message(handler)
+            )
+            if channel not in self.registered_channels:
+                self.registered_channels.add(channel)
+                self._ops.append(channel_to_request_topic(channel).encode("utf-8"))
+                self._wake()
+
+    def add_filter(self, filter: RPCFilter, channel: str | None = None, type: str | None = None) -> None:
+        """Add a filter for ``channel``/``type`` (``None`` = any).
+
+        A request is processed if any applicable filter returns truthy, or if no filter applies.
+        Filters are called as ``filter(request=..., message=..., handler=...)``.
+        Usage: ``server.add_filter(lambda request, **_: request.gate == "in", "backend", "auth")``
+        """
+        self.filters.append(FilterEntry(filter, channel, type))
+
+    def find_handler(self, channel: str, type: str) -> RPCHandler | None:
+        """The handler registered for ``channel``/``type``, or None."""
+        return self.handlers.get((channel, type))
+
+    # -- processing ---------------------------------------------------------------------------------
+    def _respond(self, channel: str, type: str, rpc_id: Any, response: dict[str, Any]) -> None:
+        message = RPCResponse(name=self._setting("NAME"), type=type, rpc_id=rpc_id, response=response)
+        self._publish(message, channel_to_response_topic(channel))
+
+    def _error(self, channel: str, type: str, rpc_id: Any, status: RPCServerError, exception: str) -> None:
+        self.counts[status.value] += 1
+        self._respond(channel, type, rpc_id, {"status": status.value, "exception": exception})
+
+    def process_rpc(self, channel: str, message: dict[str, Any]) -> None:
+        """Handle one request dict received on ``rpc-req-<channel>``; never raises."""
+        try:
+            self._process(channel, message)
+        except zmq.ContextTerminated:
+            raise
+        except Exception as exc:
+            self.counts["error"] += 1
+            self._errors.log("RPC on channel %s failed, no answer sent: %r", channel, exc, key="unexpected",
+                             exc_info=True)
+
+    def _process(self, channel: str, message: dict[str, Any]) -> None:
+        try:
+            request = RPCRequest.model_validate(message)
+        except pydantic.ValidationError as exc:
+            self._bad_input.log("invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope")
+            self._error(channel, "unknown", None, RPCServerError.validation_error, exc.json())
+            return
+
+        if self.filter_resource and request.resource:
+            resource = self._setting("RESOURCE")
+            if resource and request.resource != resource:
+                log.debug("ignoring RPC %s/%s for resource %s", channel, request.type, request.resource)
+                self.counts["other_resource"] += 1
+                return
+
+        entry = self.handlers.get((channel, request.type))
+        if entry is None:
+            self.counts["no_handler"] += 1
+            self._bad_input.log("no RPC handler for channel %s type %s", channel, request.type,
+                                key=f"nohandler:{channel}")
+            return
+
+        try:
+            # A missing or null payload is an empty request (12.x crashed on it and never answered).
+            payload = entry.request_class.model_validate(request.request or {}, by_alias=True, by_name=True)
+        except pydantic.ValidationError as exc:
+            self._bad_input.log("invalid RPC request %s/%s: %s", channel, request.type, exc,
+                                key=f"request:{channel}")
+            self._error(channel, request.type, request.rpc_id, RPCServerError.validation_error, exc.json())
+            return
+
+        if self.filters:
+            try:
+                accepted = should_process(self.filters, channel, request.type, request=payload, message=request,
+                                          handler=entry)
+            except Exception as exc:
+                self._errors.log("RPC filter raised for %s/%s", channel, request.type, key=f"filter:{channel}",
+                                 exc_info=True)
+                self._error(channel, request.type, request.rpc_id, RPCServerError.filter_error, str(exc))
+                return
+            if not accepted:
+                self.counts["filtered"] += 1
+                log.debug("RPC %s/%s rejected by the filters", channel, request.type)
+                return
+
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("received RPC %s/%s: %s", channel, request.type, request.request)
+        elif log.isEnabledFor(logging.INFO):
+            log.info("received RPC %s/%s", channel, request.type)
+
+        try:
+            if entry.takes_message:
+                result = entry.handler(payload, request)
+            else:
+                result = entry.handler(payload)
+            response_class = entry.response_class
+            if not isinstance(result, response_class):
+                result = response_class.model_validate({} if result is None else result)
+            response = result.model_dump(by_alias=True, exclude_none=True)
+            if "status" in response:
+                raise ValueError(
+                    f"the response of RPC {channel}/{request.type} has a top-level 'status' field, which is "
+                    "reserved for the RPC status: rename the field"
+                )
+        except zmq.ContextTerminated:
+            raise
+        except Exception as exc:
+            self._errors.log("RPC handler %s/%s raised", channel, request.type, key=f"handler:{channel}",
+                             exc_info=True)
+            self._error(channel, request.type, request.rpc_id, RPCServerError.handler_error, str(exc))
+            return
+        response["status"] = "ok"
+        self.counts["ok"] += 1
+        self._respond(channel, request.type, request.rpc_id, response)
+
+    def _handle(self, topic: str, message: dict[str, Any]) -> None:
+        channel = topic_to_channel(topic)
+        # Subscriptions are prefix matches: "rpc-req-ab" also delivers "rpc-req-abc".
+        if channel is None or channel not in self.registered_channels or not topic.startswith("rpc-req-"):
+            return
+        if self.executor is None:
+            self.process_rpc(channel, message)
+            return
+        try:
+            self.executor.submit(self.process_rpc, channel, message)
+        except RuntimeError:
+            self.counts["after_shutdown"] += 1
+            log.debug("RPC on %s dropped: the server is shutting down", channel)
+
+    # -- loop ---------------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        with self._wake_lock:
+            if self._closed:
+                return
+            try:
+                os.write(self._wake_w, b"\0")
+            except OSError:  # pipe full: the loop is awake already
+                pass
+
+    def _apply_ops(self) -> None:
+        while self._ops:
+            self.socket.setsockopt(zmq.SUBSCRIBE, self._ops.popleft())
+
+    def run(self) -> None:
+        """Serve requests in the calling thread until ``shutdown()``."""
+        socket = self.socket
+        poller = zmq.Poller()
+        poller.register(socket, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        handle = self._handle
+        try:
+            self._apply_ops()
+            while not self._stopping:
+                # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
+                events = dict(poller.poll(_POLL_MS))
+                if self._wake_r in events:
+                    try:
+                        while os.read(self._wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+                    self._apply_ops()
+                if socket in events:
+                    for _ in range(_BATCH):
+                        try:
+                            frames = socket.recv_multipart(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        topic, message = decode_frames(frames)
+                        if topic is not None:
+                            handle(topic, message)
+        except zmq.ContextTerminated:
+            pass
+        finally:
+            self._close()
+
+    def run_as_thread(self) -> threading.Thread:
+        """Start ``run()`` in a daemon thread (only once) and return the thread."""
+        assert self._thread is None, "the RPC server runs already"
+        self._thread = threading.Thread(target=self.run, name="openmodule-rpc-server", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def shutdown(self, timeout: float = 10) -> None:
+        """Stop serving: wait for running requests of the executor, join the thread, close sockets."""
+        self._stopping = True
+        self._wake()
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if thread is None:
+            self._close()
+        if self._own_publisher is not None:
+            self._own_publisher.close()
+
+    def _close(self) -> None:
+        with self._wake_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self.socket.close(0)
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
