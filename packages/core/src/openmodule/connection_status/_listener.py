@@ -1,0 +1,275 @@
+"""ConnectionStatusListener: the device's cloud (and bridge) connection, kept up to date from the bus."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from openmodule.connection_status._models import (
+    BridgeStatus,
+    ConnectionRPCResponse,
+    ConnectionStatus,
+    ConnectionStatusMessage,
+)
+
+log = logging.getLogger("openmodule.connection_status")
+
+TOPIC = "connection_internal"
+RPC_CHANNEL = "connection"
+RPC_TYPE = "status"
+#: Without a message or RPC answer for this long, a live status (startup/online) becomes ``shutdown``.
+TIMEOUT = 60.0
+
+
+class _Dispatcher(Protocol):
+    def register_handler(self, topic: str, message_class: Any, handler: Any, **kwargs: Any) -> Any: ...
+    def unregister_handler(self, listener: Any) -> Any: ...
+
+
+class ConnectionStatusListener:
+    """Whether the device is connected to the cloud server and, when bridged, to the master.
+
+    The core runs one on its internal dispatcher (``core().connection_listener``); services poll it or wait
+    for changes, there are no callbacks.
+
+    Usage::
+
+        listener = core().connection_listener
+        if listener.get() == ConnectionStatus.online: ...
+        if listener.changed(str(id(self))): react_to(listener.get(), listener.previous)
+        listener.wait_for_change(timeout=5)
+
+    The first value comes from Redis (``REDIS_CONNECTION_STATUS_KEY``) when Redis answers with something
+    readable, else from the ``connection``/``status`` RPC, else it is ``shutdown``.
+    """
+
+    def __init__(
+        self,
+        dispatcher: _Dispatcher | None,
+        rpc_client: Any = None,
+        *,
+        config: Any = None,
+        redis_client: Any = None,
+        use_redis: bool = True,
+        rpc_timeout: float | None = None,
+        time_func: Callable[[], float] = time.time,
+        rpc_forbidden: Callable[[], bool] | None = None,
+    ) -> None:
+        """``dispatcher`` delivers ``connection_internal`` messages; ``rpc_client`` answers the start value.
+
+        ``time_func`` (epoch seconds) is injectable so the 60 s rule can be tested without sleeping;
+        ``rpc_forbidden`` returns True on the thread that delivers RPC replies, where a blocking RPC would
+        wait for itself.
+        """
+        self._dispatcher = dispatcher
+        self._rpc_client = rpc_client
+        self._config = config
+        self._redis_client = redis_client
+        self._use_redis = use_redis
+        self._rpc_timeout = rpc_timeout
+        self._time = time_func
+        self._rpc_forbidden = rpc_forbidden
+        self._cond = threading.Condition()
+        self._init_lock = threading.Lock()
+        self._status: ConnectionStatus | None = None
+        self._bridge: BridgeStatus | None = None
+        self.previous: ConnectionStatus = ConnectionStatus.shutdown
+        self.previous_bridge: BridgeStatus | None = None
+        self.last_changed_time: float = self._time()
+        self._last_seen: float = self._time()
+        self._change_count = 0
+        self._changed_ids: set[str] = set()
+        self._handle: Any = None
+        if dispatcher is not None:
+            self._handle = dispatcher.register_handler(
+                TOPIC, ConnectionStatusMessage, self._on_message, register_schema=False
+            )
+
+    # -- public API -------------------------------------------------------------------------------
+    def get(self) -> ConnectionStatus:
+        """The current connection status (initialized on first use)."""
+        self.check_timeout()
+        status = self._ensure_initialized()
+        return status
+
+    def get_bridge(self) -> BridgeStatus | None:
+        """The bridge status, ``None`` when none was ever reported."""
+        self.check_timeout()
+        self._ensure_initialized()
+        with self._cond:
+            return self._bridge
+
+    def changed(self, id: str) -> bool:  # noqa: A002 - name of the public API
+        """True the first time ``id`` asks after each change (and the first time ever)."""
+        self.check_timeout()
+        self._ensure_initialized()
+        with self._cond:
+            if id in self._changed_ids:
+                return False
+            self._changed_ids.add(id)
+            return True
+
+    def wait_for_change(self, timeout: float | None = None) -> bool:
+        """Block until the status changes; False when ``timeout`` (seconds) passes first.
+
+        Also wakes when the 60 s message timeout falls due, so a quiet bus still ends in ``shutdown``.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            start = self._change_count
+            while self._change_count == start:
+                if self._check_timeout_locked():
+                    break
+                wait: float | None = None
+                if self._status in (ConnectionStatus.startup, ConnectionStatus.online):
+                    wait = max(self._last_seen + TIMEOUT - self._time(), 0.01)
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    wait = remaining if wait is None else min(wait, remaining)
+                self._cond.wait(wait)
+            return True
+
+    def check_timeout(self) -> None:
+        """Switch a live status to ``shutdown`` when nothing was heard for more than 60 s."""
+        with self._cond:
+            self._check_timeout_locked()
+
+    def shutdown(self) -> None:
+        """Stop listening (unregisters the handler) and wake every waiter."""
+        if self._dispatcher is not None and self._handle is not None:
+            self._dispatcher.unregister_handler(self._handle)
+            self._handle = None
+        with self._cond:
+            self._cond.notify_all()
+
+    # -- state machine ------------------------------------------------------------------------------
+    def _on_message(self, message: ConnectionStatusMessage) -> None:
+        """A ``connection_status`` message from the device's RPC client service."""
+        self._update(message.connected, message.bridge_status)
+
+    def _update(self, connected: ConnectionStatus, bridge: BridgeStatus | None) -> None:
+        with self._cond:
+            self._last_seen = self._time()
+            first = self._status is None
+            if first or connected != self._status or (bridge is not None and bridge != self._bridge):
+                self._set_locked(connected, bridge if bridge is not None else self._bridge, first=first)
+
+    def _check_timeout_locked(self) -> bool:
+        if self._status in (ConnectionStatus.startup, ConnectionStatus.online):
+            silent = self._time() - self._last_seen
+            if silent > TIMEOUT:
+                log.warning("no connection status for %.0f s, assuming the connection was lost", silent)
+                self._set_locked(ConnectionStatus.shutdown, self._bridge)
+                return True
+        return False
+
+    def _set_locked(self, connected: ConnectionStatus, bridge: BridgeStatus | None, *, first: bool = False) -> None:
+        if not first:
+            self.previous = self._status if self._status is not None else ConnectionStatus.shutdown
+            self.previous_bridge = self._bridge
+        self._status = connected
+        self._bridge = bridge
+        self.last_changed_time = self._time()
+        self._change_count += 1
+        self._changed_ids.clear()
+        log.info(
+            "connection status changed: %s -> %s (bridge %s -> %s)",
+            self.previous.value, connected.value, getattr(self.previous_bridge, "value", None),
+            getattr(bridge, "value", None),
+        )
+        self._cond.notify_all()
+
+    # -- start value ------------------------------------------------------------------------------
+    def _ensure_initialized(self) -> ConnectionStatus:
+        with self._cond:
+            if self._status is not None:
+                return self._status
+        with self._init_lock:
+            with self._cond:
+                if self._status is not None:  # a message or another caller was faster
+                    return self._status
+            response = self._from_redis()
+            if response is None:
+                if self._rpc_forbidden is not None and self._rpc_forbidden():
+                    # On the RPC reply thread the answer could never arrive: do not cache, ask again later.
+                    log.warning("connection status unknown; not asking by RPC from the RPC reply thread")
+                    return ConnectionStatus.shutdown
+                response = self._from_rpc()
+            with self._cond:
+                if self._status is not None:
+                    return self._status
+                if response is None:
+                    self._status, self.previous = ConnectionStatus.shutdown, ConnectionStatus.shutdown
+                    self._last_seen = self._time()
+                else:
+                    self._update(response.connected, response.bridge_status)
+                return self._status
+
+    def _settings(self) -> Any:
+        if self._config is not None:
+            return self._config
+        from openmodule.config import settings
+
+        return settings
+
+    def _from_redis(self) -> ConnectionRPCResponse | None:
+        if not self._use_redis:
+            return None
+        config = self._settings()
+        key = getattr(config, "REDIS_CONNECTION_STATUS_KEY", "device_connection_status")
+        try:
+            client = self._redis_client
+            if client is None:
+                from openmodule.utils.redis import redis_client
+
+                client = redis_client(config)
+            raw = client.get(key)
+        except Exception as exc:  # redis down, auth error, ... -> the RPC is the next source
+            log.info("connection status not readable from redis (%s), asking by RPC", exc)
+            return None
+        if raw is None:
+            return None
+        parsed = parse_redis_status(raw)
+        if parsed is None:
+            log.warning("ignoring unreadable connection status in redis key %r: %.100r", key, raw)
+        return parsed
+
+    def _from_rpc(self) -> ConnectionRPCResponse | None:
+        if self._rpc_client is None:
+            log.warning("connection status unknown and no rpc client: assuming shutdown")
+            return None
+        from openmodule.models.base import EmptyModel
+
+        try:
+            result: ConnectionRPCResponse = self._rpc_client.rpc(
+                RPC_CHANNEL, RPC_TYPE, EmptyModel(), ConnectionRPCResponse, timeout=self._rpc_timeout
+            )
+            return result
+        except Exception as exc:
+            log.warning("connection status RPC failed (%s): assuming shutdown", exc)
+            return None
+
+
+def parse_redis_status(raw: bytes | str) -> ConnectionRPCResponse | None:
+    """Read the value kept in Redis: a JSON object like the RPC response, or a bare status value."""
+    try:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        text = text.strip()
+        data: Any
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = text
+        if isinstance(data, str):
+            data = {"connected": data}
+        if not isinstance(data, dict):
+            return None
+        return ConnectionRPCResponse.model_validate(data)
+    except Exception:
+        return None

@@ -1,0 +1,340 @@
+"""OpenModuleCore and the init_openmodule / core / shutdown_openmodule life cycle."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import string
+import sys
+import threading
+import time
+import warnings
+from concurrent.futures import Executor, ThreadPoolExecutor
+from types import FrameType
+from typing import Any
+
+import zmq
+
+from openmodule.alert import AlertHandler
+from openmodule.config import validate_config_module
+from openmodule.connection_status import ConnectionStatusListener
+from openmodule.core._dsgvo import copy_dsgvo_config
+from openmodule.health import Health
+from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher
+from openmodule.models.base import ZMQMessage
+from openmodule.rpc import RPCClient
+from openmodule.threading import get_thread_wrapper
+
+log = logging.getLogger("openmodule.core")
+
+#: How long init_openmodule waits for the broker (each of the two sockets), as in the reference.
+BROKER_TIMEOUT = 100.0
+#: Outside TESTING/DEBUG a hanging shutdown ends the process with this code after LAST_WILL_TIMEOUT seconds.
+LAST_WILL_EXIT_CODE = 99
+LAST_WILL_TIMEOUT = 10.0
+
+
+class OpenModuleCore:
+    """The runtime of one service: a PUB socket, a user and an internal message loop, RPC client, health,
+    alerts, connection status and (optionally) the database.
+
+    Services get it from ``init_openmodule`` / ``core()`` and never construct it.
+
+    Usage::
+
+        core = init_openmodule(settings)
+        core.messages.register_handler("io", IoMessage, on_io)
+        core.publish(MyMessage(...), "topic")
+        core.rpc_client.rpc("backend", "auth", request, AuthResponse)
+
+    User handlers run on ``messages`` (its own SUB socket and thread); health pings, RPC replies and
+    connection status run on a separate internal loop, so a slow user handler never delays a pong or an
+    RPC reply.
+    """
+
+    def __init__(self, context: zmq.Context, config: Any, messages_executor: Executor | None = None) -> None:
+        self.context = context
+        self.config = config
+        self.log = log
+        self.sentry_was_initialized = False
+        self.database: Any = None
+        self._messages_executor = messages_executor
+        self._shutdown_done = False
+        self.publisher = Publisher(context, config, linger=1000)
+        self._loop = MessageLoop(context, config, name="messages", executor=messages_executor)
+        self._loop_internal = MessageLoop(context, config, name="messages-internal")
+        # A thread that dies of an unexpected exception ends the process (exit code 10), see openmodule.threading.
+        self._loop.run = get_thread_wrapper(self._loop.run)  # type: ignore[method-assign]
+        self._loop_internal.run = get_thread_wrapper(self._loop_internal.run)  # type: ignore[method-assign]
+        self.messages = self._loop.dispatcher
+        self._messages_internal = self._loop_internal.dispatcher
+        self.rpc_client = RPCClient(self._messages_internal, self.publish, _warn=False)
+        self.health = Health(self._messages_internal, self.publish, config=config)
+        self.alerts = AlertHandler(self.publish, config=config)
+        self.connection_listener = ConnectionStatusListener(
+            self._messages_internal, self.rpc_client, config=config, rpc_forbidden=self._on_internal_thread
+        )
+
+    # -- sockets of the reference, for code that reaches for them -----------------------------------
+    @property
+    def sub_socket(self) -> zmq.Socket:
+        return self._loop.socket
+
+    @property
+    def sub_socket_internal(self) -> zmq.Socket:
+        return self._loop_internal.socket
+
+    def _on_internal_thread(self) -> bool:
+        thread = getattr(self._loop_internal, "_thread", None)
+        return thread is not None and thread is threading.current_thread()
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start both message loops (called by ``init_openmodule``)."""
+        self._loop.start()
+        self._loop_internal.start()
+
+    def threads(self) -> list[threading.Thread]:
+        """The threads this core runs (both message loops)."""
+        return [t for t in (getattr(self._loop, "_thread", None), getattr(self._loop_internal, "_thread", None)) if t]
+
+    def publish(self, message: Any, topic: str) -> None:
+        """Send ``message`` (a model or dict) on ``topic`` through the core's single PUB socket; thread-safe."""
+        assert isinstance(topic, str), f"topic must be a str, not {type(topic).__name__}"
+        self.publisher.publish(message, topic)
+
+    def wait_for_broker(self, timeout: float = BROKER_TIMEOUT) -> None:
+        """Block until pings published by this core come back through both SUB sockets.
+
+        Pings are repeated with a growing interval (2 ms up to 100 ms): the first ones are usually lost
+        while the subscriptions travel to the broker, and a fixed 100 ms step would make every start slow.
+        Raises ``TimeoutError`` when the broker does not answer within ``timeout`` seconds.
+        """
+        base = PING_PREFIX + "_" + "".join(random.choices(string.ascii_letters, k=10))
+        woken = threading.Event()
+        pending: dict[str, Any] = {}
+        handles: list[tuple[Any, Any]] = []
+
+        def arrived(topic: str) -> Any:
+            def handler(_: ZMQMessage) -> None:
+                pending.pop(topic, None)
+                woken.set()
+
+            return handler
+
+        try:
+            for suffix, dispatcher in (("_m", self.messages), ("_i", self._messages_internal)):
+                topic = base + suffix
+                pending[topic] = dispatcher
+                handles.append((dispatcher, dispatcher.register_handler(
+                    topic, ZMQMessage, arrived(topic), match_type=False, register_schema=False
+                )))
+            deadline = time.monotonic() + timeout
+            interval = 0.002
+            while pending:
+                for topic in list(pending):
+                    self.publish(ZMQMessage(type="connection-check"), topic)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"could not connect to the message broker in time ({timeout:g} s): is it running at "
+                        f"{getattr(self.config, 'BROKER_SUB', '?')} / {getattr(self.config, 'BROKER_PUB', '?')}?"
+                    )
+                woken.wait(min(interval, remaining))
+                woken.clear()
+                interval = min(interval * 2, 0.1)
+        finally:
+            for dispatcher, handle in handles:
+                dispatcher.unregister_handler(handle)
+
+    def init_database(self, **kwargs: Any) -> Any:
+        """Open the service's database (``DATABASE_FOLDER``/``NAME``); alembic scripts from ``./database``,
+        in TESTING from ``../src/database``."""
+        from openmodule.database.database import Database  # optional part: imported only when used
+
+        if getattr(self.config, "TESTING", False):
+            kwargs.setdefault("alembic_path", "../src/database")
+        self.database = Database(self.config.DATABASE_FOLDER, self.config.NAME, **kwargs)
+        return self.database
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the internal, then the user loop (running handlers finish), close the database, the PUB
+        socket and (if the core created it) the ZMQ context. Idempotent."""
+        if self._shutdown_done:
+            return
+        self._shutdown_done = True
+        self.connection_listener.shutdown()
+        self.rpc_client.shutdown()
+        self._loop_internal.stop(timeout)
+        self._loop.stop(timeout)
+        if self._messages_executor is not None:
+            self._messages_executor.shutdown(wait=True)
+        if self.database is not None:
+            try:
+                self.database.shutdown()
+            except Exception:
+                log.exception("error while shutting down the database")
+        self.publisher.close()
+
+
+_core: OpenModuleCore | None = None
+_core_lock = threading.Lock()
+_owns_context = False
+_previous_sigterm: Any = None
+_sigterm_installed = False
+
+
+def core() -> OpenModuleCore | None:
+    """The running core, or ``None``. Usage: ``core().publish(message, "topic")``"""
+    return _core
+
+
+def _sigterm_handler(signum: int, frame: FrameType | None) -> None:
+    # Services already shut down cleanly on Ctrl-C; SIGTERM (docker stop) takes the same path.
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def init_openmodule(
+    config: Any,
+    sentry: bool | None = None,
+    logging: bool = True,  # noqa: FBT001 - names of the reference API
+    dsgvo: bool = True,
+    health_handler: Any = None,
+    context: zmq.Context | None = None,
+    database: bool = False,
+    catch_sigterm: bool = True,
+    dispatcher_max_threads: int = 1,
+    wait_for_broker: bool = True,
+) -> OpenModuleCore:
+    """Start the openmodule core of this service and return it.
+
+    Usage::
+
+        from openmodule.config import settings
+        from openmodule.core import init_openmodule, shutdown_openmodule
+
+        core = init_openmodule(settings)
+        try:
+            run_service(core)
+        except KeyboardInterrupt:        # Ctrl-C and SIGTERM
+            pass
+        finally:
+            shutdown_openmodule()
+
+    ``sentry=None`` reports errors only outside DEBUG and TESTING; ``dispatcher_max_threads > 1`` runs user
+    handlers in a thread pool (no ordering); ``database=True`` opens the service database.
+    """
+    global _core, _owns_context, _previous_sigterm, _sigterm_installed
+    if health_handler is not None:
+        warnings.warn(
+            "health_handler is deprecated and ignored, use metrics and alerts", DeprecationWarning, stacklevel=2
+        )
+    validate_config_module(config)
+    with _core_lock:
+        if _core is not None:
+            raise AssertionError(
+                "openmodule core already running: call shutdown_openmodule() before init_openmodule() again"
+            )
+        owns_context = context is None
+        if context is None:
+            context = zmq.Context()
+        executor = None
+        if dispatcher_max_threads > 1:
+            executor = ThreadPoolExecutor(max_workers=dispatcher_max_threads, thread_name_prefix="openmodule-handler")
+        try:
+            instance = OpenModuleCore(context, config, messages_executor=executor)
+        except BaseException:
+            if owns_context:
+                context.term()
+            raise
+        _core, _owns_context = instance, owns_context
+    try:
+        instance.start()
+        if logging:
+            from openmodule.logging import init_logging
+
+            init_logging(config)
+        log.info("Service: %s (version:%s)", config.NAME, config.VERSION)
+        if getattr(config, "DEBUG", False):
+            log.warning(
+                "%s\nDEBUG mode is active: do not run it like this in production. Set DEBUG=False (or run "
+                "inside docker with a VERSION) to disable it.\n%s", "#" * 60, "#" * 60,
+            )
+        if wait_for_broker:
+            instance.wait_for_broker(BROKER_TIMEOUT)
+        if sentry is None:
+            from openmodule.sentry import should_activate_sentry
+
+            sentry = should_activate_sentry(config)
+        if sentry:
+            from openmodule.sentry import init_sentry
+
+            init_sentry(config, instance.publish)
+            instance.sentry_was_initialized = True
+        if dsgvo:
+            copy_dsgvo_config()
+        if database:
+            instance.init_database()
+        if health_handler is not None:
+            instance.health.health_handler = health_handler
+        if catch_sigterm and threading.current_thread() is threading.main_thread():
+            _previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_handler)
+            _sigterm_installed = True
+    except BaseException:
+        _teardown()
+        raise
+    log.info("core startup complete")
+    return instance
+
+
+def _teardown() -> None:
+    global _core, _sigterm_installed
+    instance = _core
+    if instance is None:
+        return
+    if instance.sentry_was_initialized:
+        from openmodule.sentry import deinit_sentry
+
+        deinit_sentry()
+        instance.sentry_was_initialized = False
+    if _sigterm_installed and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _previous_sigterm if _previous_sigterm is not None else signal.SIG_DFL)
+        _sigterm_installed = False
+    _core = None
+    instance.shutdown()
+    if _owns_context:
+        instance.context.term()
+
+
+def _last_will(done: threading.Event, timeout: float) -> None:
+    if not done.wait(timeout):
+        sys.stderr.write(f"openmodule shutdown did not finish within {timeout:g} s, exiting hard\n")
+        sys.stderr.flush()
+        os._exit(LAST_WILL_EXIT_CODE)
+
+
+def shutdown_openmodule() -> None:
+    """Stop the running core: sentry off, default SIGTERM handling back, loops stopped, sockets closed.
+
+    Outside TESTING/DEBUG a daemon "last will" thread ends the process with exit code 99 if this takes
+    longer than 10 s (a hanging handler must not keep a container from stopping).
+    """
+    instance = _core
+    if instance is None:
+        raise AssertionError(
+            "openmodule core is not running: call init_openmodule() first (in a test: is super().setUp() missing?)"
+        )
+    log.info("shutting down openmodule core")
+    done = threading.Event()
+    config = instance.config
+    if not (getattr(config, "TESTING", False) or getattr(config, "DEBUG", False)):
+        threading.Thread(
+            target=_last_will, args=(done, LAST_WILL_TIMEOUT), name="openmodule-last-will", daemon=True
+        ).start()
+    try:
+        _teardown()
+    finally:
+        done.set()
+    log.info("openmodule core shut down")

@@ -1,0 +1,237 @@
+"""openmodule.sentry: error reporting of openmodule services through the message bus (sentry-sdk 2).
+
+Usage::
+
+    from openmodule.sentry import init_sentry, deinit_sentry, should_activate_sentry
+
+    if should_activate_sentry(settings):
+        init_sentry(settings, publish=core().publish, extras={"gate": "gate_1"})
+
+By default no DSN is used: events go as ``SentryEvent`` messages on topic ``sentry`` to the local forwarder
+service. Every event and breadcrumb passes :func:`scrub_event` / :func:`scrub_breadcrumb`, which replace
+personal data (licence plates, vehicle ids, media, ...) with ``"[Filtered]"``. Services and the privacy
+models add their own field names with :func:`register_personal_data_keys`.
+
+``init_openmodule`` calls this itself (``sentry=None``: only outside DEBUG and TESTING).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
+
+from openmodule.models.base import ZMQMessage
+
+__all__ = [
+    "FILTERED",
+    "PERSONAL_DATA_KEYS",
+    "SentryEvent",
+    "ZeroMQTransport",
+    "deinit_sentry",
+    "init_sentry",
+    "register_personal_data_keys",
+    "scrub_breadcrumb",
+    "scrub_event",
+    "sentry_environment",
+    "should_activate_sentry",
+]
+
+log = logging.getLogger("openmodule.sentry")
+
+TOPIC = "sentry"
+FILTERED = "[Filtered]"
+
+#: Keys (compared case-insensitively) whose values are personal data in the sense of the GDPR.
+PERSONAL_DATA_KEYS: set[str] = {
+    "plate", "plates", "license_plate", "licence_plate", "lpr", "lp", "lpr_id", "plate_raw",
+    "vehicle_id", "vehicle_ids", "vehicleid", "medium", "medium_id", "media", "qr", "qr_code", "nfc", "pin",
+    "card", "card_number", "email", "phone", "phone_number", "customer", "customer_name", "first_name",
+    "last_name", "address",
+}
+_keys_lock = threading.Lock()
+
+
+class SentryEvent(ZMQMessage):
+    """A Sentry event on its way to the forwarder service (topic ``sentry``)."""
+
+    type: str = "sentry"
+    event: dict[str, Any]
+
+
+def register_personal_data_keys(*keys: str | Iterable[str]) -> None:
+    """Add field names whose values must never leave the device in an error report.
+
+    Usage: ``register_personal_data_keys("ticket_code")`` or ``register_personal_data_keys(Model.model_fields)``
+    """
+    with _keys_lock:
+        for key in keys:
+            if isinstance(key, str):
+                PERSONAL_DATA_KEYS.add(key.lower())
+            else:
+                PERSONAL_DATA_KEYS.update(k.lower() for k in key)
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    if depth > 50:  # sentry already trims deep data; this only guards against cycles
+        return value
+    if isinstance(value, dict):
+        return {
+            k: (FILTERED if isinstance(k, str) and k.lower() in PERSONAL_DATA_KEYS else _scrub(v, depth + 1))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_scrub(v, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_scrub(v, depth + 1) for v in value)
+    return value
+
+
+def _scrub_logentry(entry: Any) -> None:
+    # Log arguments are where plates end up ("vehicle %s entered"): keep the template, drop the values.
+    if isinstance(entry, dict) and entry.get("params"):
+        entry["params"] = [FILTERED for _ in entry["params"]] if isinstance(entry["params"], list) else FILTERED
+        if "message" in entry:
+            entry["formatted"] = entry["message"]
+
+
+def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``before_send``: replace personal data everywhere in the event (extras, contexts, frame variables,
+    request data, breadcrumbs) and the arguments of logged messages."""
+    scrubbed: dict[str, Any] = _scrub(event)
+    _scrub_logentry(scrubbed.get("logentry"))
+    return scrubbed
+
+
+def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``before_breadcrumb``: scrub breadcrumb data; a logging breadcrumb keeps its unformatted template."""
+    scrubbed: dict[str, Any] = _scrub(crumb)
+    record = (hint or {}).get("log_record")
+    if isinstance(record, logging.LogRecord) and record.args:
+        scrubbed["message"] = str(record.msg)
+    return scrubbed
+
+
+class ZeroMQTransport(Transport):
+    """Publishes every event of an envelope as a :class:`SentryEvent` on topic ``sentry``.
+
+    ``publish`` is ``core().publish`` (thread-safe); sessions, client reports and attachments have no
+    receiver on the bus and are dropped.
+    """
+
+    def __init__(self, publish: Callable[[Any, str], Any], name: str, options: dict[str, Any] | None = None):
+        super().__init__(options)
+        self._publish = publish
+        self._name = name
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        for item in envelope.items:
+            if item.type not in ("event", "transaction"):
+                continue
+            event = item.payload.json
+            if not isinstance(event, dict):
+                continue
+            try:
+                self._publish(SentryEvent(name=self._name, event=event), TOPIC)
+            except Exception:  # reporting must never break the service; the context may be gone
+                log.debug("could not publish sentry event", exc_info=True)
+
+    def flush(self, timeout: float, callback: Any | None = None) -> None:
+        return None  # publishing is synchronous
+
+    def kill(self) -> None:
+        return None
+
+
+def should_activate_sentry(config: Any) -> bool:
+    """Sentry is on in production: neither DEBUG nor TESTING."""
+    return not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
+
+
+def sentry_environment(config: Any) -> str:
+    """``"staging"`` on devices of the test device server (DEVICE_HOST contains "test"), else ``"production"``."""
+    device_host = getattr(config, "DEVICE_HOST", None)
+    if device_host is None:
+        device_host = os.environ.get("DEVICE_HOST", "")
+    return "staging" if "test" in str(device_host) else "production"
+
+
+_initialized = False
+
+
+def init_sentry(
+    config: Any,
+    publish: Callable[[Any, str], Any] | None = None,
+    extras: dict[str, Any] | None = None,
+    *,
+    dsn: str | None = None,
+    transport: Transport | None = None,
+    **kwargs: Any,
+) -> None:
+    """Initialize sentry-sdk for this service.
+
+    Without ``dsn``, events are published on the bus through ``publish`` (required then); with ``dsn``
+    (the 18.x mode) they go to that DSN directly. ``transport`` replaces both (tests capture events with
+    it). ``config`` is the settings object or the core (its ``config`` and ``publish`` are used).
+    Remaining keyword arguments go to ``sentry_sdk.init``.
+    """
+    global _initialized
+    if publish is None and hasattr(config, "publish") and hasattr(config, "config"):
+        publish = config.publish
+    config = getattr(config, "config", config)
+    name = getattr(config, "NAME", "unknown")
+    server_name = getattr(config, "RESOURCE", "") or ""
+    if not server_name:
+        server_name = socket.gethostname()
+        log.warning("RESOURCE is empty, reporting errors under the host name %s", server_name)
+    if transport is None and dsn is None:
+        if publish is None:
+            raise ValueError("init_sentry needs publish (core().publish) or a dsn")
+        transport = ZeroMQTransport(publish, name)
+    options: dict[str, Any] = {
+        "dsn": dsn,
+        "release": str(getattr(config, "VERSION", "unknown")),
+        "server_name": server_name,
+        "environment": sentry_environment(config),
+        "before_send": scrub_event,
+        "before_breadcrumb": scrub_breadcrumb,
+        "send_default_pii": False,
+    }
+    if transport is not None:
+        options["transport"] = transport
+    options.update(kwargs)
+    sentry_sdk.init(**options)
+    scope = sentry_sdk.get_global_scope()
+    scope.set_extra("name", name)
+    scope.set_tag("name", name)
+    gate = getattr(config, "GATE", None)
+    if gate:
+        scope.set_extra("gate", gate)
+        scope.set_tag("gate", gate)
+    for key, value in (extras or {}).items():
+        scope.set_extra(key, value)
+    _initialized = True
+
+
+def deinit_sentry() -> None:
+    """Switch error reporting off again (closes the client, forgets the service's extras and tags)."""
+    global _initialized
+    client = sentry_sdk.get_client()
+    if client.is_active():
+        client.close(timeout=0)
+    sentry_sdk.get_global_scope().set_client(None)
+    sentry_sdk.get_global_scope().clear()
+    sentry_sdk.get_isolation_scope().clear()
+    _initialized = False
+
+
+def is_initialized() -> bool:
+    """True between :func:`init_sentry` and :func:`deinit_sentry`."""
+    return _initialized

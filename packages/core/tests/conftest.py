@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zmq
+
+from openmodule.config import settings
+
+ENV_KEYS = [
+    "TESTING", "DEBUG", "VERSION", "AUTH_RESOURCE", "DEVICE_HOST", "LOG_LEVEL", "LOG_FORMAT", "BROKER_PUB",
+    "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE", "NAME", "REDIS_HOST", "REDIS_PORT", "REDIS_DB",
+    "REDIS_PASSWORD", "REDIS_CONNECTION_STATUS_KEY", "SENTRY_DSN",
+]
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test starts from an environment without openmodule variables, in an empty folder."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("TESTING", "true")
+    monkeypatch.chdir(tmp_path)
+    settings.reset()
+    yield
+    settings.reset()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Any]:
+    """One real broker process for the session (free loopback ports)."""
+    from openmodule.broker import BrokerProcess
+
+    with BrokerProcess() as handle:
+        yield handle
+
+
+@pytest.fixture
+def configured(broker: Any) -> Any:
+    """The lazy settings, configured for a test service on the session broker."""
+    settings.configure(types.SimpleNamespace())
+    settings.override(
+        NAME=f"core_test_{uuid.uuid4().hex[:6]}", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+    )
+    return settings
+
+
+@pytest.fixture
+def redis_key() -> Iterator[str]:
+    """A Redis key of this test only; deleted afterwards."""
+    import redis
+
+    key = f"openmodule_core_test:{uuid.uuid4().hex}"
+    yield key
+    redis.Redis(host="127.0.0.1", port=6379).delete(key)
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., Any]:
+    """Poll ``predicate`` until it is truthy (returns its value) or fail after ``timeout`` seconds."""
+
+    def wait(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.01)
+
+    return wait
+
+
+@pytest.fixture
+def bus(broker: Any) -> Iterator[Any]:
+    """A raw SUB/PUB pair on the broker for observing and injecting messages."""
+    from openmodule.messaging import encode_message
+
+    class Bus:
+        def __init__(self) -> None:
+            self.context = zmq.Context()
+            self.sub = self.context.socket(zmq.SUB)
+            self.sub.setsockopt(zmq.LINGER, 0)
+            self.sub.connect(broker.pub_endpoint)
+            self.pub = self.context.socket(zmq.PUB)
+            self.pub.setsockopt(zmq.LINGER, 0)
+            self.pub.connect(broker.sub_endpoint)
+
+        def subscribe(self, topic: str) -> None:
+            self.sub.subscribe(topic.encode())
+
+        def publish(self, message: Any, topic: str) -> None:
+            self.pub.send_multipart([topic.encode(), encode_message(message)])
+
+        def receive(self, topic: str, timeout: float = 10.0) -> dict[str, Any]:
+            import json
+
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.sub.poll(100):
+                    t, body = self.sub.recv_multipart()
+                    if t.decode() == topic:
+                        return json.loads(body)  # type: ignore[no-any-return]
+            raise AssertionError(f"no message on {topic!r}")
+
+        def close(self) -> None:
+            self.sub.close()
+            self.pub.close()
+            self.context.term()
+
+    b = Bus()
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def no_core_left() -> Iterator[None]:
+    """After the test: no core is running and no openmodule thread is alive."""
+    yield
+    from openmodule.core import core, shutdown_openmodule
+
+    if core() is not None:
+        shutdown_openmodule()
+        raise AssertionError("test left a running core")
+    leftover = [t.name for t in threading.enumerate() if t.name.startswith("openmodule")]
+    assert leftover == []
+
+
+@pytest.fixture
+def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``tests/service_main.py`` in a subprocess on the session broker; killed after the test."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+        full_env.update({
+            "TESTING": "true", "NAME": f"svc_{uuid.uuid4().hex[:6]}", "BROKER_SUB": broker.sub_endpoint,
+            "BROKER_PUB": broker.pub_endpoint, "PYTHONUNBUFFERED": "1",
+        })
+        full_env.update(env or {})
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "service_main.py"), *args], cwd=tmp_path, env=full_env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
