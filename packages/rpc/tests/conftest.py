@@ -13,9 +13,8 @@ from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import EmptyModel, OpenModuleModel
-from pydantic import Field
-
 from openmodule.rpc import RPCClient, RPCServer
+from pydantic import Field
 
 ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST",
             "SETTINGS_MODULE"]

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import orjson
 import pytest
 from openmodule.config import settings
-
 from openmodule.rpc import RPCServer
 
 RPC_ID = "12345678-1234-5678-1234-567812345678"

@@ -7,13 +7,12 @@ import threading
 import uuid
 import warnings
 
+import openmodule.rpc as rpc_module
 import orjson
 import pydantic
 import pytest
 from openmodule.models.base import Direction, Gateway, OpenModuleModel
 from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse, RPCServerError, ServerRPCRequest
-
-import openmodule.rpc as rpc_module
 from openmodule.rpc import RPCClient, channel_to_request_topic, channel_to_response_topic, gateway_filter
 from openmodule.rpc._filters import FilterEntry, should_process
 from openmodule.rpc._pending import LATE, PendingCalls

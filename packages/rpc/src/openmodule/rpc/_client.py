@@ -14,7 +14,6 @@ import pydantic
 from openmodule.messaging import wait_for_connection
 from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
-
 from openmodule.rpc import _errors
 from openmodule.rpc._pending import LATE, PendingCalls
 from openmodule.rpc._ratelimit import RateLimitedLog
@@ -262,11 +261,22 @@ class RPCClient:
         timeout: float | None = None,
     ) -> RPCEntry:
         """Send a request and return its ``RPCEntry`` at once. Usage: ``entry = client.rpc_non_blocking(...)``."""
+        return self._send(channel, type, request, timeout, 3)
+
+    def _send(
+        self,
+        channel: str,
+        type: str,
+        request: pydantic.BaseModel | dict[str, Any] | None,
+        timeout: float | None,
+        stacklevel: int,
+    ) -> RPCEntry:
         assert isinstance(channel, str), f"RPC channels must be str, got {channel!r}"
         assert isinstance(type, str), f"RPC types must be str, got {type!r}"
         if isinstance(request, dict):
             warnings.warn(
-                "RPC requests should be models; dict requests are deprecated", DeprecationWarning, stacklevel=2
+                "RPC requests should be models; dict requests are deprecated", DeprecationWarning,
+                stacklevel=stacklevel,
             )
             payload: dict[str, Any] | None = request
         elif request is None:
@@ -301,7 +311,7 @@ class RPCClient:
         Usage: ``client.rpc("backend", "auth", AccessRequest(...), AccessResponse)``. Raises
         ``RPCClient.TimeoutError``, ``ServerHandlerError``, ... (all ``RPCClient.Exception``).
         """
-        return self.rpc_non_blocking(channel, type, request, timeout).result(response_type, timeout=timeout)
+        return self._send(channel, type, request, timeout, 3).result(response_type, timeout=timeout)
 
     def receive(self, response: RPCResponse) -> None:
         """Stores an RPC response in the waiting call with the same rpc_id (others are ignored)."""

@@ -20,7 +20,6 @@ import zmq
 from openmodule.config import settings
 from openmodule.messaging import Publisher, decode_frames, get_sub_socket
 from openmodule.models.rpc import RPCRequest, RPCResponse, RPCServerError
-
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
 from openmodule.rpc._ratelimit import RateLimitedLog
 from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic, topic_to_channel

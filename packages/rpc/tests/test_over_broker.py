@@ -1,0 +1,197 @@
+"""Server and client talking through a real broker process."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from openmodule.rpc import RPCClient
+
+
+def echo(request, message):
+    """echo the request"""
+    return {"value": request.value, "text": request.text}
+
+
+@pytest.fixture
+def echo_server(make_server, wait_served, models):
+    server = make_server()
+    server.register_handler("echo", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "echo")
+    return server
+
+
+def test_round_trip(bus, echo_server, models):
+    response = bus.client.rpc("echo", "echo", models.EchoRequest(value=7, text="ä€"), models.EchoResponse)
+    assert response == models.EchoResponse(value=7, text="ä€")
+    with pytest.raises(AssertionError):
+        echo_server.run_as_thread()  # only once
+
+
+def test_non_blocking_entry(bus, echo_server, models):
+    entries = [bus.client.rpc_non_blocking("echo", "echo", models.EchoRequest(value=i)) for i in range(20)]
+    assert [e.result(models.EchoResponse).value for e in entries] == list(range(20))
+    assert all(e.done() for e in entries)
+    assert len(bus.client._pending) == 0
+
+
+def test_dict_request_warns_and_works(bus, echo_server, models):
+    with pytest.warns(DeprecationWarning, match="dict"):
+        response = bus.client.rpc("echo", "echo", {"value": 3}, models.EchoResponse)
+    assert response.value == 3
+
+
+def test_errors_over_the_wire_and_server_keeps_serving(bus, make_server, wait_served, models):
+    def boom(request, message):
+        """raises"""
+        raise RuntimeError("kaputt")
+
+    def picky(request, **_):
+        raise ValueError("no gateway")
+
+    server = make_server()
+    server.register_handler("err", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.register_handler("err", "boom", models.EmptyModel, models.EmptyModel, boom)
+    server.register_handler("err", "filtered", models.EmptyModel, models.EmptyModel, boom)
+    server.add_filter(picky, "err", "filtered")
+    server.run_as_thread()
+    wait_served(server, "err")
+    client = bus.client
+
+    with pytest.raises(RPCClient.ServerValidationError) as info, pytest.warns(DeprecationWarning):
+        client.rpc("err", "echo", {"value": "seven"}, models.EchoResponse)
+    assert json.loads(str(info.value))[0]["loc"] == ["value"]
+    with pytest.raises(RPCClient.ServerHandlerError, match="^kaputt$"):
+        client.rpc("err", "boom", models.EmptyModel(), models.EmptyModel)
+    with pytest.raises(RPCClient.ServerFilterError, match="^no gateway$"):
+        client.rpc("err", "filtered", models.EmptyModel(), models.EmptyModel)
+    # still serving after every failure
+    assert client.rpc("err", "echo", models.EchoRequest(value=1), models.EchoResponse).value == 1
+    assert server.counts["validation_error"] == 1 and server.counts["handler_error"] == 1
+    assert server.counts["filter_error"] == 1
+
+
+def test_malformed_envelopes_never_stop_the_server(echo_server, raw, bus, models):
+    bad_frames = [
+        (b"rpc-req-echo", b"not json"),
+        (b"rpc-req-echo", b"[1, 2]"),
+        (b"rpc-req-echo", b"{}", b"third frame"),
+        (b"rpc-req-echo",),
+        (b"rpc-req-\xff\xfe", b"{}"),
+    ]
+    for frames in bad_frames:
+        raw.send(*frames)
+    # an envelope without rpc_id gets a validation_error reply with type "unknown" and no rpc_id
+    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "request": {"value": 1}})
+    topic, reply = raw.receive()
+    assert topic == "rpc-rep-echo" and reply["type"] == "unknown" and "rpc_id" not in reply
+    assert reply["response"]["status"] == "validation_error"
+    # and a good request right after is answered
+    rpc_id = str(uuid.uuid4())
+    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id, "request": {"value": 2}})
+    topic, reply = raw.receive()
+    assert reply["rpc_id"] == rpc_id and reply["response"] == {"value": 2, "text": "", "status": "ok"}
+    assert echo_server._thread.is_alive()
+    assert bus.client.rpc("echo", "echo", models.EchoRequest(value=3), models.EchoResponse).value == 3
+
+
+def test_resource_targeting_over_the_wire(echo_server, raw):
+    other, mine = str(uuid.uuid4()), str(uuid.uuid4())
+    base = {"type": "echo", "name": "raw", "timestamp": 1, "request": {"value": 5}}
+    raw.request("echo", base | {"rpc_id": other, "resource": "another-device"})
+    raw.request("echo", base | {"rpc_id": mine, "resource": "test-resource"})
+    _, reply = raw.receive()
+    assert reply["rpc_id"] == mine  # the request for another device was ignored
+    with pytest.raises(TimeoutError):
+        raw.receive(timeout=0.3)
+
+
+def test_timeout_and_late_reply(bus, make_server, wait_served, models, caplog):
+    release = threading.Event()
+
+    def slow(request, message):
+        """answers only when released"""
+        release.wait(10)
+        return {"value": 1}
+
+    server = make_server()
+    server.register_handler("slow", "slow", models.EmptyModel, models.EchoResponse, slow)
+    server.run_as_thread()
+    wait_served(server, "slow")
+    with pytest.raises(RPCClient.TimeoutError):
+        bus.client.rpc("slow", "slow", models.EmptyModel(), models.EchoResponse, timeout=0.2)
+    release.set()
+    deadline = time.monotonic() + 10
+    while bus.client.late_responses == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert bus.client.late_responses == 1
+    assert "late RPC response dropped" in caplog.text
+    assert len(bus.client._pending) == 0
+
+
+def test_unanswered_channel_times_out_and_is_released(bus):
+    entry = bus.client.rpc_non_blocking("nobody", "x", None, timeout=0.2)
+    with pytest.raises(RPCClient.TimeoutError):
+        entry.result(RPCClient.RPCEntry)  # response type unused on timeout
+    bus.client._pending.expire()
+    assert len(bus.client._pending) == 0
+
+
+def test_cancel(bus):
+    entry = bus.client.rpc_non_blocking("nobody", "x", None, timeout=10)
+    entry.cancel()
+    with pytest.raises(RPCClient.CancelError):
+        entry.result(RPCClient.RPCEntry)
+    assert len(bus.client._pending) == 0
+
+
+def test_concurrent_callers(bus, echo_server, models):
+    def call(i):
+        return bus.client.rpc("echo", "echo", models.EchoRequest(value=i), models.EchoResponse).value
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sorted(pool.map(call, range(400))) == list(range(400))
+
+
+def test_executor_lets_handlers_call_back(bus, make_server, wait_served, models):
+    def outer(request, message):
+        """calls the inner RPC of the same server"""
+        inner = bus.client.rpc("nest", "inner", request, models.EchoResponse, timeout=5)
+        return {"value": inner.value + 1}
+
+    server = make_server(executor=ThreadPoolExecutor(4))
+    server.register_handler("nest", "outer", models.EchoRequest, models.EchoResponse, outer)
+    server.register_handler("nest", "inner", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "nest")
+    assert bus.client.rpc("nest", "outer", models.EchoRequest(value=1), models.EchoResponse).value == 2
+
+
+def test_server_with_own_publisher(context, config, bus, wait_served, models):
+    from openmodule.rpc import RPCServer
+
+    server = RPCServer(context)  # no publish: replies through its own Publisher
+    try:
+        server.register_handler("own", "echo", models.EchoRequest, models.EchoResponse, echo)
+        server.run_as_thread()
+        wait_served(server, "own")
+        assert bus.client.rpc("own", "echo", models.EchoRequest(value=4), models.EchoResponse).value == 4
+    finally:
+        server.shutdown()
+    assert not server._thread.is_alive()
+
+
+def test_client_shutdown_unregisters(bus, echo_server, models):
+    bus.client.rpc("echo", "echo", models.EchoRequest(value=1), models.EchoResponse)
+    assert "rpc-rep-echo" in bus.dispatcher.topics
+    waiting = bus.client.rpc_non_blocking("nobody", "x", None, timeout=10)
+    bus.client.shutdown()
+    assert bus.client.channels == []
+    assert "rpc-rep-echo" not in bus.dispatcher.topics and "rpc-rep-nobody" not in bus.dispatcher.topics
+    with pytest.raises(RPCClient.CancelError):
+        waiting.result(RPCClient.RPCEntry)
