@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import zmq
-
 from openmodule.config import settings
 
 

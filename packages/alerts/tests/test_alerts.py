@@ -5,9 +5,8 @@ import logging
 import threading
 
 import pytest
-from pydantic import ValidationError
-
 from openmodule.alert import AlertHandler, AlertHandleType, AlertMessage, AlertStatus
+from pydantic import ValidationError
 
 
 def test_ids_and_identity(make_alerts):

@@ -4,7 +4,6 @@ import threading
 import warnings
 
 import pytest
-
 from openmodule.health import HealthResult, health_error, health_ok
 
 

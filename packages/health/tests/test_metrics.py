@@ -4,7 +4,6 @@ import logging
 import threading
 
 import pytest
-
 from openmodule.health import HealthMetricType
 
 

@@ -38,8 +38,8 @@ def test_exact_pong_bytes(bus):
     raw, body = bus.poller.receive("healthpong")
     assert raw == _expected(
         body,
-        '{"status":"error","version":"1.2.3","name":"health_test","startup":%s,"message":"no frames \\u00e4"}'
-        % json.dumps(STARTUP),
+        f'{{"status":"error","version":"1.2.3","name":"health_test","startup":{json.dumps(STARTUP)},'
+        '"message":"no frames \\u00e4"}',
         '[{"id":"cam","package":"health_test","state":"fail","name":"Camera","description":"camera reachable",'
         '"message":"no frames \\u00e4"},{"id":"io","package":"parent_pkg","state":"no-data","name":"IO"}]',
         '[{"id":"plates","name":"Plates","description":"plates read","type":"count","labels":["gate"],'

@@ -11,9 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, model_validator
-
 from openmodule.models.base import ZMQMessage
+from pydantic import Field, model_validator
 
 __all__ = ["AlertHandleType", "AlertMessage", "AlertStatus"]
 
@@ -31,7 +30,7 @@ class AlertHandleType(StrEnum):
 
     state = "state"
     state_change = "state_change"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the wire name; shadows str.count on purpose
 
 
 class AlertMessage(ZMQMessage):

@@ -90,7 +90,7 @@ class _GuardedCall:
             def run() -> None:
                 try:
                     box["result"] = handler()
-                except BaseException as exc:  # noqa: BLE001 - reported in the pong and logged by the caller
+                except BaseException as exc:
                     box["error"] = exc
                 finally:
                     done.set()

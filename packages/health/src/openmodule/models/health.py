@@ -14,9 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
-
 from openmodule.models.base import OpenModuleModel, Timestamp, ZMQMessage
+from pydantic import Field
 
 __all__ = [
     "HealthCheck",
@@ -40,7 +39,7 @@ class HealthCheckState(StrEnum):
 class HealthMetricType(StrEnum):
     """Type of a health metric: ``count`` only grows, ``gauge`` is any number, ``str`` is text."""
 
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the wire name; shadows str.count on purpose
     gauge = "gauge"
     str = "str"
 
