@@ -202,7 +202,6 @@ def init_sentry(
         "environment": sentry_environment(config),
         "before_send": scrub_event,
         "before_breadcrumb": scrub_breadcrumb,
-        "send_default_pii": False,
     }
     if transport is not None:
         options["transport"] = transport

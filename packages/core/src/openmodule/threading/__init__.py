@@ -71,11 +71,11 @@ def get_thread_wrapper(function: Callable[P, R], return_code: int = 10) -> Calla
 
 
 def _testing() -> bool:
-    try:
-        from openmodule.config import settings
+    from openmodule import config
 
-        return bool(getattr(settings, "TESTING", False))
-    except Exception:
-        return False
+    try:
+        return bool(getattr(config.settings, "TESTING", False))
+    except Exception:  # no settings module: the environment decides
+        return config.testing()
 
 
