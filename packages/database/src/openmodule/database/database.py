@@ -1,0 +1,375 @@
+"""The ``Database`` class: one SQLite file per service, migrated to the alembic head when opened.
+
+Usage::
+
+    from openmodule.database.database import Database
+
+    db = Database(settings.DATABASE_FOLDER, settings.NAME, alembic_path="database")
+    with db as session:
+        session.add(Vehicle(plate="G ARIVO1"))   # committed on exit, rolled back on an exception
+    db.shutdown()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from openmodule.database._files import check_database_file, database_path, restore_if_changed
+from openmodule.database.errors import (
+    InvalidDatabaseFileError,
+    MigrationConfigError,
+    MigrationError,
+    MigrationTimeoutError,
+    UnknownRevisionError,
+)
+
+__all__ = [
+    "Database",
+    "active_databases",
+    "database_path",
+    "get_database",
+]
+
+log = logging.getLogger("openmodule.database")
+
+#: absolute database path -> the open ``Database`` of this process (one per file)
+active_databases: dict[str, Database] = {}
+_registry_lock = threading.Lock()
+
+#: seconds SQLite waits for a lock held by another connection before "database is locked"
+BUSY_TIMEOUT = 30.0
+
+
+@event.listens_for(Engine, "connect")
+def _enable_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    # every SQLite connection of any engine (as in the reference): foreign keys are off by default in SQLite
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _configure_connection(dbapi_connection: Any, connection_record: Any) -> None:
+    # pysqlite's own transaction handling does not BEGIN before DDL and breaks SAVEPOINTs: turn it off and
+    # emit BEGIN ourselves (see _begin), the recipe of the SQLAlchemy SQLite dialect documentation
+    dbapi_connection.isolation_level = None
+    mode = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+    if not mode or str(mode[0]).lower() != "wal":
+        log.warning("could not switch the database to WAL mode (journal_mode=%s)", mode and mode[0])
+    # FULL: a commit that returned is on disk, also after a power cut, not only after a process crash
+    dbapi_connection.execute("PRAGMA synchronous=FULL")
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
+
+
+def _begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: a deferred read->write upgrade fails at once with "database is
+    # locked" when another process writes, while waiting for the write lock honours the busy timeout
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sqlite_engine(path: str) -> Engine:
+    """An engine on ``path`` with the openmodule defaults: one shared connection (static pool) usable from all
+    threads, WAL journal, ``synchronous=FULL``, foreign keys on, busy timeout, real transactions.
+
+    Usage: ``engine = create_sqlite_engine("/data/sqlite/x.sqlite3")``
+    """
+    engine = create_engine(
+        f"sqlite:///{path}",
+        poolclass=StaticPool,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},
+    )
+    event.listen(engine, "connect", _configure_connection)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+class _ClosedSession(Session):
+    """The class a session gets after ``with database`` closed it: any public use is a bug."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            raise AssertionError("Session is already closed")
+        return object.__getattribute__(self, name)
+
+
+class _SessionContext:
+    def __init__(self, database: Database, kwargs: dict[str, Any]) -> None:
+        self._database = database
+        self._kwargs = kwargs
+
+    def __enter__(self) -> Session:
+        return self._database._enter(self._kwargs)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._database._exit(exc_type is not None)
+
+
+class Database:
+    """An SQLite database file ``<database_folder>/<name>.sqlite3`` migrated to the alembic head on opening.
+
+    ``with database as session`` serializes all threads on the database lock, commits on a normal exit and
+    rolls back on an exception (which propagates). A nested ``with`` in the same thread returns the same
+    session inside a SAVEPOINT: an exception leaving the inner block only undoes the inner block.
+    ``with database(expire_on_commit=False) as session`` passes options to the session.
+
+    Migrations run in a child process (``migration_timeout`` seconds, default 300) that backs the file up
+    first and leaves it unchanged when anything fails; ``main_process_migration=True`` migrates in this
+    process instead (tests). Bad files, broken migration folders and unknown revisions raise a
+    ``MigrationError`` subclass that says what to do; data is never deleted.
+
+    Usage::
+
+        db = Database("/data/sqlite", "om_service_1", alembic_path="database")
+        with db as session:
+            session.add(Row(id=1))
+        db.shutdown()
+    """
+
+    def __init__(self, database_folder: str, name: str = "database", alembic_path: str | None = None, *,
+                 migration_timeout: float = 300.0, main_process_migration: bool = False) -> None:
+        self.db_folder = database_folder
+        self.name = name
+        self.path = os.path.abspath(database_path(database_folder, name))
+        self.alembic_path = os.path.abspath(alembic_path or os.path.join(os.getcwd(), "database"))
+        self.migration_timeout = migration_timeout
+        self.lock = threading.RLock()
+        self._local = threading.local()
+        self._open = False
+        with _registry_lock:
+            assert self.path not in active_databases, (
+                f"Database {self.path} is already open in this process: shut the other instance down first"
+            )
+            active_databases[self.path] = self
+        try:
+            os.makedirs(database_folder, exist_ok=True)
+            check_alembic_path(self.alembic_path)
+            check_database_file(self.path)
+            if main_process_migration:
+                from openmodule.database.migration import upgrade_database_file
+
+                upgrade_database_file(self.path, self.alembic_path)
+            else:
+                _migrate_in_child(self.path, self.alembic_path, migration_timeout)
+            self.engine = create_sqlite_engine(self.path)
+            with self.engine.connect() as conn:
+                fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            assert fk == 1, "foreign keys are not enabled on the database connection"
+            self._sessionmaker = sessionmaker(bind=self.engine)
+            self._open = True
+        except BaseException:
+            with _registry_lock:
+                active_databases.pop(self.path, None)
+            if hasattr(self, "engine"):
+                self.engine.dispose()
+            raise
+
+    # -- sessions -------------------------------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        return self._enter({})
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._exit(exc_type is not None)
+
+    def __call__(self, **session_kwargs: Any) -> _SessionContext:
+        return _SessionContext(self, session_kwargs)
+
+    def _stack(self) -> list[tuple[Session, Any]]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
+
+    def _enter(self, kwargs: dict[str, Any]) -> Session:
+        assert self._open, f"Database {self.path} is shut down"
+        self.lock.acquire()
+        try:
+            stack = self._stack()
+            if stack:
+                outer = stack[-1][0]
+                stack.append((outer, outer.begin_nested()))
+                return outer
+            session = self._sessionmaker(**kwargs)
+            stack.append((session, None))
+            return session
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _exit(self, error: bool) -> None:
+        try:
+            session, nested = self._stack().pop()
+            if nested is not None:
+                if error:
+                    nested.rollback()
+                else:
+                    nested.commit()
+                return
+            try:
+                if error:
+                    session.rollback()
+                else:
+                    session.commit()
+            finally:
+                session.close()
+                session.__class__ = _ClosedSession
+        finally:
+            self.lock.release()
+
+    @property
+    def active_session(self) -> Session | None:
+        """The session of the innermost ``with database`` of the calling thread, or ``None``."""
+        stack = self._stack()
+        return stack[-1][0] if stack else None
+
+    def flush(self, objects: Any = None) -> None:
+        """Flush the active session of the calling thread (inside ``with database``)."""
+        session = self.active_session
+        assert session is not None, "flush() needs an active session: call it inside `with database as session`"
+        session.flush(objects)
+
+    def is_open(self) -> bool:
+        return self._open
+
+    def shutdown(self) -> None:
+        """Close the database (waits for running sessions) and free its path for a new ``Database``."""
+        assert self._open, f"Database {self.path} is already shut down"
+        got_lock = self.lock.acquire(timeout=10)
+        if not got_lock:
+            log.warning("database %s: a session is still running after 10 s, shutting down anyway", self.path)
+        try:
+            self._open = False
+            self.engine.dispose()
+        finally:
+            with _registry_lock:
+                if active_databases.get(self.path) is self:
+                    del active_databases[self.path]
+            if got_lock:
+                self.lock.release()
+
+    def execute_pragma(self, pragma: str) -> Any:
+        """Run ``PRAGMA <pragma>`` outside a session and return all rows (e.g. ``integrity_check``)."""
+        with self.lock, self.engine.connect() as conn:
+            return conn.execute(text(f"PRAGMA {pragma}")).fetchall()
+
+    def __repr__(self) -> str:
+        return f"<Database {self.path} {'open' if self._open else 'shut down'}>"
+
+
+def get_database(database_folder: str, name: str, alembic_path: str | None = None, **kwargs: Any) -> Database:
+    """The open ``Database`` of that file in this process, or a new one.
+
+    Usage: ``db = get_database(settings.DATABASE_FOLDER, settings.NAME)``
+    """
+    with _registry_lock:
+        existing = active_databases.get(os.path.abspath(database_path(database_folder, name)))
+    if existing is not None:
+        return existing
+    return Database(database_folder, name, alembic_path, **kwargs)
+
+
+def check_alembic_path(alembic_path: str) -> None:
+    """Raise ``MigrationConfigError`` unless ``alembic_path`` holds ``alembic.ini`` and ``alembic/``."""
+    if not os.path.isdir(alembic_path):
+        raise MigrationConfigError(
+            f"The alembic folder {alembic_path} does not exist: pass alembic_path= or copy the template "
+            "(openmodule_makemigration --init <path>)"
+        )
+    for part in ("alembic.ini", "alembic"):
+        if not os.path.exists(os.path.join(alembic_path, part)):
+            raise MigrationConfigError(
+                f"{os.path.join(alembic_path, part)} is missing: the alembic folder needs alembic.ini and the "
+                "script folder alembic/ (see openmodule_makemigration --init)"
+            )
+
+
+_ERRORS: dict[str, type[MigrationError]] = {
+    cls.__name__: cls
+    for cls in (MigrationError, InvalidDatabaseFileError, MigrationConfigError, UnknownRevisionError)
+}
+
+
+def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
+    """Run the migration in a fresh interpreter so a crash, a hang or a leak of alembic never reaches the
+    service; the child backs up the file and reports through a JSON result file."""
+    with tempfile.TemporaryDirectory(prefix="om-migrate-") as tmp:
+        request = {
+            "path": path,
+            "alembic_path": alembic_path,
+            "sys_path": [p for p in sys.path if p],
+            "result": os.path.join(tmp, "result.json"),
+            "backup_note": os.path.join(tmp, "backup.txt"),
+        }
+        req_file = os.path.join(tmp, "request.json")
+        with open(req_file, "w") as f:
+            json.dump(request, f)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "openmodule.database._migrate_child", req_file],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+            backup = _read(request["backup_note"])
+            restored = restore_if_changed(path, backup)
+            raise MigrationTimeoutError(
+                f"Migrating {path} did not finish within {timeout} s; the child process was killed "
+                f"({'the backup ' + backup + ' was restored' if restored else 'the database is unchanged'}). "
+                f"Raise migration_timeout if the migration is legitimately slow. Output:\n{_tail(output)}"
+            ) from None
+        result = json.loads(_read(request["result"]) or "null")
+        if output.strip():
+            log.debug("migration output:\n%s", output)
+        if proc.returncode == 0 and result and result.get("status") == "ok":
+            if result.get("upgraded"):
+                log.info("migrated database %s from %s to %s", path, result.get("from"), result.get("to"))
+            return
+        backup = _read(request["backup_note"])
+        restored = restore_if_changed(path, backup)
+        if result and result.get("status") == "error":
+            cls = _ERRORS.get(result.get("error", ""), MigrationError)
+            raise cls(result.get("message", "migration failed"))
+        raise MigrationError(
+            f"Migrating {path} failed in the child process (exit status {proc.returncode}); "
+            f"{'the backup ' + backup + ' was restored' if restored else 'the database is unchanged'}. "
+            f"Fix the revision and restart. Output:\n{_tail(output)}"
+        )
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _tail(output: str, lines: int = 60) -> str:
+    return "\n".join((output or "").rstrip().splitlines()[-lines:])
+
+
+_MIGRATION_NAMES = ("run_env_py", "register_bases", "migrate_database", "alembic_config", "drop_alembic_tmp_tables")
+
+
+def __getattr__(name: str) -> Any:
+    # 12.x env.py files import these from here; load alembic only when they ask (the 18.x home is .migration)
+    if name in _MIGRATION_NAMES:
+        from openmodule.database import migration
+
+        return getattr(migration, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
