@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, get_args, get_origin
 
@@ -30,6 +30,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     RootModel,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -74,6 +75,22 @@ def _to_naive_utc(value: datetime) -> datetime:
     return value
 
 
+def _datetime_wrap(value: Any, handler: Any) -> datetime:
+    # One Python call per field on the hot receive path: epoch numbers (what the wire carries) are
+    # converted directly, everything else goes through pydantic and is then normalized.
+    kind = type(value)
+    if kind is float or kind is int:
+        return _EPOCH + timedelta(seconds=value)
+    if kind is datetime and value.tzinfo is None:
+        return value
+    result = handler(value)
+    return _to_naive_utc(result) if isinstance(result, datetime) else result
+
+
+def _timestamp_wrap(value: Any, handler: Any) -> datetime:
+    return utcnow() if value is None else _datetime_wrap(value, handler)
+
+
 def _check_base64(value: str) -> str:
     try:
         base64.b64decode(value, validate=True)
@@ -83,11 +100,11 @@ def _check_base64(value: str) -> str:
 
 
 #: A datetime field: accepts ISO text or epoch numbers, holds naive UTC, is sent as ISO text.
-Datetime = Annotated[datetime, AfterValidator(_to_naive_utc)]
+Datetime = Annotated[datetime, WrapValidator(_datetime_wrap)]
 #: A datetime field sent as epoch float seconds at any nesting depth (``ZMQMessage.timestamp``, ``startup``).
 Timestamp = Annotated[
     datetime,
-    AfterValidator(_to_naive_utc),
+    WrapValidator(_timestamp_wrap),
     PlainSerializer(datetime_to_timestamp, return_type=float, when_used="always"),
 ]
 #: A ``str`` field whose value must decode as base64.
@@ -155,9 +172,12 @@ def _has_naive_utc_validator(annotation: Any) -> bool:
     if origin is Annotated:
         base, *meta = get_args(annotation)
         if base is datetime:
-            return any(getattr(m, "func", None) is _to_naive_utc for m in meta)
+            return any(getattr(m, "func", None) in _NAIVE_UTC_VALIDATORS for m in meta)
         return _has_naive_utc_validator(base)
     return all(_has_naive_utc_validator(arg) for arg in get_args(annotation))
+
+
+_NAIVE_UTC_VALIDATORS = (_to_naive_utc, _datetime_wrap, _timestamp_wrap)
 
 
 def _check_datetime_fields(cls: type[BaseModel]) -> None:
@@ -169,7 +189,7 @@ def _check_datetime_fields(cls: type[BaseModel]) -> None:
         if name in validated or "*" in validated:
             continue
         annotation = field.annotation
-        if field.metadata and any(getattr(m, "func", None) is _to_naive_utc for m in field.metadata):
+        if field.metadata and any(getattr(m, "func", None) in _NAIVE_UTC_VALIDATORS for m in field.metadata):
             continue
         if not _has_naive_utc_validator(annotation):
             raise AssertionError(
@@ -284,11 +304,6 @@ class ZMQMessage(OpenModuleModel):
     @classmethod
     def _name_default(cls, value: Any) -> Any:
         return _default_name() if value is None else value
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _timestamp_default(cls, value: Any) -> Any:
-        return utcnow() if value is None else value
 
     def publish_on_topic(self, pub_socket: Any, topic: str) -> None:
         """Send this message as the two frames ``[topic, json]`` on a PUB socket (not thread-safe)."""

@@ -1,0 +1,166 @@
+"""Messaging throughput, loss and memory: openmodule's bus path side by side with raw pyzmq.
+
+(a) raw:        pyzmq PUB -> broker subprocess -> SUB, orjson decode only
+(b) openmodule: Publisher.publish(model) -> broker subprocess -> MessageLoop -> dispatcher -> handler
+                (model validation included)
+
+Both send in windows of WINDOW messages (each window waits until it has arrived), so no message is sent
+beyond the high-water mark and any loss is real loss. Loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+import zmq
+from openmodule.broker import BrokerProcess
+from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
+from openmodule.models.base import ZMQMessage
+
+WINDOW = 500
+
+
+class Small(ZMQMessage):
+    type: str = "bench"
+    seq: int
+    plate: str = "G ARIVO1"
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+        self.cond = threading.Condition()
+
+    def add(self) -> None:
+        with self.cond:
+            self.n += 1
+            if self.n % WINDOW == 0:
+                self.cond.notify_all()
+
+    def wait_for(self, target: int, timeout: float = 10.0) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.n >= target, timeout)
+
+
+def _windowed_send(send: Any, counter: _Counter, n: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    for i in range(n):
+        send(i)
+        if (i + 1) % WINDOW == 0 and not counter.wait_for(i + 1):
+            break
+    counter.wait_for(n)
+    return time.perf_counter() - start, n - counter.n
+
+
+def bench_raw(broker: BrokerProcess, n: int) -> tuple[float, int]:
+    ctx = zmq.Context()
+    pub, sub = ctx.socket(zmq.PUB), ctx.socket(zmq.SUB)
+    pub.connect(broker.sub_endpoint)
+    sub.connect(broker.pub_endpoint)
+    sub.setsockopt(zmq.SUBSCRIBE, b"bench")
+    counter = _Counter()
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            if sub.poll(50):
+                topic, body = sub.recv_multipart()
+                if isinstance(orjson.loads(body), dict):
+                    counter.add()
+
+    body = Small(seq=0, name="bench").json_bytes()
+    receiver = threading.Thread(target=receive, daemon=True)
+    receiver.start()
+    # the subscription must reach the publisher before counting: warm up until one arrives, then drain
+    while counter.n == 0:
+        pub.send_multipart([b"bench", body])
+        time.sleep(0.01)
+    time.sleep(0.2)
+    counter.n = 0
+    elapsed, lost = _windowed_send(lambda i: pub.send_multipart([b"bench", body]), counter, n)
+    stop.set()
+    receiver.join()
+    pub.close(0)
+    sub.close(0)
+    ctx.term()
+    return n / elapsed, lost
+
+
+def bench_openmodule(broker: BrokerProcess, n: int) -> tuple[float, int, float]:
+    ctx = zmq.Context()
+    config = SimpleNamespace(NAME="bench", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    publisher = Publisher(ctx, config, linger=0)
+    loop = MessageLoop(ctx, config, name="bench").start()
+    counter = _Counter()
+    loop.dispatcher.register_handler("bench", Small, lambda m: counter.add())
+    wait_for_connection(publisher, loop, timeout=10)
+    # warm-up (imports, caches, allocator) before the memory baseline
+    _windowed_send(lambda i: publisher.publish(Small(seq=i, name="bench"), "bench"), counter, 2 * WINDOW)
+    counter.n = 0
+    rss_before = _rss_mb()
+    elapsed, lost = _windowed_send(
+        lambda i: publisher.publish(Small(seq=i, name="bench"), "bench"), counter, n
+    )
+    rss_growth = _rss_mb() - rss_before
+    loop.stop()
+    publisher.close(0)
+    ctx.term()
+    return n / elapsed, lost, rss_growth
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    n = 5_000 if quick else 40_000
+    with BrokerProcess() as broker:
+        raw_rate, raw_lost = bench_raw(broker, n)
+        om_rate, om_lost, rss_growth = bench_openmodule(broker, n)
+    ratio = om_rate / raw_rate if raw_rate else 0.0
+    return [
+        {
+            "benchmark": "messaging",
+            "case": "openmodule publish->broker->dispatcher->handler (small msg)",
+            "value": round(om_rate, 1),
+            "unit": "msg/s",
+            "baseline_case": "raw pyzmq PUB->broker->SUB + JSON decode",
+            "baseline_value": round(raw_rate, 1),
+            "target": ">= 50% of raw msg/s",
+            "met": ratio >= 0.5,
+        },
+        {
+            "benchmark": "messaging",
+            "case": f"messages lost of {n} (windowed below HWM)",
+            "value": float(om_lost),
+            "unit": "msgs",
+            "baseline_case": "raw pyzmq lost",
+            "baseline_value": float(raw_lost),
+            "target": "0 lost",
+            "met": om_lost == 0,
+        },
+        {
+            "benchmark": "messaging",
+            "case": f"RSS growth over {n} messages after warm-up",
+            "value": round(rss_growth, 2),
+            "unit": "MB",
+            "baseline_case": "",
+            "baseline_value": None,
+            "target": "flat (< 5 MB)",
+            "met": rss_growth < 5.0,
+        },
+    ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    for row in run(quick="--quick" in sys.argv):
+        print(row)
