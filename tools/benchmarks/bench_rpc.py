@@ -1,0 +1,242 @@
+"""RPC round trips through a real broker process, side by side with a raw pyzmq request/reply.
+
+Baseline: a raw PUB/SUB echo (JSON with orjson, no models) through the same broker, one caller.
+Cases: sequential RPC latency (p50/p99), 8 caller threads (calls/s), and sequential latency with
+10,000 calls pending on a channel nobody answers.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+import zmq
+from openmodule.broker import BrokerProcess
+from openmodule.config import settings
+from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
+from openmodule.models.base import OpenModuleModel
+
+from openmodule.rpc import RPCClient, RPCServer
+
+
+class BenchRequest(OpenModuleModel):
+    value: int
+    text: str = ""
+
+
+class BenchResponse(OpenModuleModel):
+    value: int
+    text: str = ""
+
+
+def _handler(request: BenchRequest, message: Any) -> BenchResponse:
+    """echo"""
+    return BenchResponse(value=request.value, text=request.text)
+
+
+def _pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _serve_raw(config: SimpleNamespace) -> None:
+    """The baseline server: a raw SUB/PUB JSON echo (runs in its own process, like a real service)."""
+    context = zmq.Context()
+    sub = context.socket(zmq.SUB)
+    sub.connect(config.BROKER_PUB)
+    sub.subscribe(b"raw-req")
+    pub = context.socket(zmq.PUB)
+    pub.connect(config.BROKER_SUB)
+    while True:
+        _, body = sub.recv_multipart()
+        req = orjson.loads(body)
+        pub.send_multipart([b"raw-rep", orjson.dumps({"rpc_id": req["rpc_id"], "response": req["request"]})])
+
+
+def _serve_rpc(config: SimpleNamespace) -> None:
+    """The RPC server (its own process, like a real service)."""
+    settings.configure(config)
+    context = zmq.Context()
+    server = RPCServer(context)
+    server.register_handler("bench", "echo", BenchRequest, BenchResponse, _handler, register_schema=False)
+    server.run()
+
+
+def _spawn(kind: str, config: SimpleNamespace) -> subprocess.Popen[bytes]:
+    # The child exits when our end of its stdin closes (also if this process dies).
+    return subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, config.BROKER_SUB, config.BROKER_PUB],
+        stdin=subprocess.PIPE,
+    )
+
+
+class _RawEcho:
+    """The baseline caller: a raw PUB/SUB pair talking to the raw echo process."""
+
+    def __init__(self, context: zmq.Context, config: SimpleNamespace) -> None:
+        self.pub = context.socket(zmq.PUB)
+        self.pub.connect(config.BROKER_SUB)
+        self.sub = context.socket(zmq.SUB)
+        self.sub.connect(config.BROKER_PUB)
+        self.sub.subscribe(b"raw-rep")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until both directions are subscribed
+            try:
+                self.call(0, timeout_ms=100)
+                break
+            except TimeoutError:
+                continue
+
+    def call(self, value: int, timeout_ms: int = 5000) -> dict[str, Any]:
+        rpc_id = str(uuid.uuid4())
+        self.pub.send_multipart([b"raw-req", orjson.dumps({"rpc_id": rpc_id, "request": {"value": value}})])
+        while True:
+            if not self.sub.poll(timeout_ms):
+                raise TimeoutError
+            _, body = self.sub.recv_multipart()
+            rep = orjson.loads(body)
+            if rep["rpc_id"] == rpc_id:
+                return rep  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.pub.close(0)
+        self.sub.close(0)
+
+
+def _sequential(call: Any, n: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        start = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _threaded(call: Any, threads: int, seconds: float) -> float:
+    stop = time.monotonic() + seconds
+    counts = [0] * threads
+
+    def worker(k: int) -> None:
+        i = 0
+        while time.monotonic() < stop:
+            call(i)
+            i += 1
+        counts[k] = i
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    n = 300 if quick else 2000
+    seconds = 1.0 if quick else 4.0
+    pending_n = 10_000
+    rows: list[dict[str, Any]] = []
+    with BrokerProcess() as broker:
+        config = SimpleNamespace(NAME="bench-rpc", RESOURCE="bench", BROKER_SUB=broker.sub_endpoint,
+                                 BROKER_PUB=broker.pub_endpoint)
+        settings.reset()
+        settings.configure(config)
+        context = zmq.Context()
+        publisher = Publisher(context, config)
+        loop = MessageLoop(context, config, name="bench-internal").start()
+        wait_for_connection(publisher, loop, timeout=10)
+        client = RPCClient(loop.dispatcher, publisher.publish, default_timeout=30.0, _warn=False)
+        children = [_spawn("rpc", config), _spawn("raw", config)]
+        raw = None
+        try:
+            raw = _RawEcho(context, config)
+            deadline = time.monotonic() + 10
+            while True:  # the server's subscription propagates asynchronously
+                try:
+                    client.rpc("bench", "echo", BenchRequest(value=0), BenchResponse, timeout=0.2)
+                    break
+                except RPCClient.TimeoutError:
+                    if time.monotonic() > deadline:
+                        raise
+
+            def rpc_call(i: int) -> None:
+                client.rpc("bench", "echo", BenchRequest(value=i), BenchResponse)
+
+            # warm-up, then alternate blocks so both see the same machine load
+            _sequential(raw.call, 100)
+            _sequential(rpc_call, 100)
+            raw_samples: list[float] = []
+            rpc_samples: list[float] = []
+            for _ in range(4):
+                raw_samples += _sequential(raw.call, n // 4)
+                rpc_samples += _sequential(rpc_call, n // 4)
+            raw_p50, raw_p99 = _pct(raw_samples, 0.5), _pct(raw_samples, 0.99)
+            rpc_p50, rpc_p99 = _pct(rpc_samples, 0.5), _pct(rpc_samples, 0.99)
+            raw_rate = 1000.0 / statistics.mean(raw_samples)
+            rows.append(dict(benchmark="rpc", case="sequential round trip p50", value=rpc_p50, unit="ms",
+                             baseline_case="raw pyzmq req/rep via broker p50", baseline_value=raw_p50,
+                             target="<= 2x baseline", met=rpc_p50 <= 2 * raw_p50))
+            rows.append(dict(benchmark="rpc", case="sequential round trip p99", value=rpc_p99, unit="ms",
+                             baseline_case="raw pyzmq req/rep via broker p99", baseline_value=raw_p99,
+                             target="< 5 ms", met=rpc_p99 < 5.0))
+
+            threaded = _threaded(rpc_call, 8, seconds)
+            rows.append(dict(benchmark="rpc", case="8 caller threads", value=threaded, unit="calls/s",
+                             baseline_case="raw pyzmq req/rep, 1 thread sequential", baseline_value=raw_rate,
+                             target=">= 3x baseline", met=threaded >= 3 * raw_rate))
+
+            # 10,000 calls waiting on a channel nobody serves; ordinary calls must not slow down.
+            idle: list[float] = []
+            for _ in range(2):
+                idle += _sequential(rpc_call, n // 4)
+            entries = [client.rpc_non_blocking("bench-nobody", "x", BenchRequest(value=i), timeout=600)
+                       for i in range(pending_n)]
+            loaded: list[float] = []
+            for _ in range(2):
+                loaded += _sequential(rpc_call, n // 4)
+            assert len(client._pending) >= pending_n
+            for entry in entries:
+                entry.cancel()
+            idle_p50, loaded_p50 = _pct(idle, 0.5), _pct(loaded, 0.5)
+            rows.append(dict(benchmark="rpc", case=f"p50 with {pending_n:,} pending", value=loaded_p50, unit="ms",
+                             baseline_case="p50 with none pending", baseline_value=idle_p50,
+                             target="within 10% of baseline", met=loaded_p50 <= idle_p50 * 1.10))
+        finally:
+            if raw is not None:
+                raw.close()
+            for child in children:
+                assert child.stdin is not None
+                child.stdin.close()
+                try:
+                    child.wait(5)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            client.shutdown()
+            loop.stop()
+            publisher.close(0)
+            context.destroy(linger=0)
+            settings.reset()
+    return rows
+
+
+def _child_main(kind: str, sub: str, pub: str) -> None:
+    config = SimpleNamespace(NAME=f"bench-{kind}", RESOURCE="bench", BROKER_SUB=sub, BROKER_PUB=pub)
+    target = _serve_raw if kind == "raw" else _serve_rpc
+    threading.Thread(target=target, args=(config,), daemon=True).start()
+    sys.stdin.buffer.read()  # until the parent closes the pipe
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        _child_main(*sys.argv[2:])
+    for row in run(quick="--quick" in sys.argv):
+        print(row)
