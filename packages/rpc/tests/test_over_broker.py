@@ -8,6 +8,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import orjson
 import pytest
 from openmodule.rpc import RPCClient
 
@@ -195,3 +196,25 @@ def test_client_shutdown_unregisters(bus, echo_server, models):
     assert "rpc-rep-echo" not in bus.dispatcher.topics and "rpc-rep-nobody" not in bus.dispatcher.topics
     with pytest.raises(RPCClient.CancelError):
         waiting.result(RPCClient.RPCEntry)
+
+
+def test_request_wire_form(bus, models):
+    from openmodule.messaging import encode_message
+
+    sent = []
+
+    def recording_publish(message, topic):
+        sent.append((topic, orjson.loads(encode_message(message))))
+        bus.publisher.publish(message, topic)
+
+    client = RPCClient(bus.dispatcher, recording_publish, default_timeout=0.3, _warn=False)
+    try:
+        with pytest.raises(RPCClient.TimeoutError):
+            client.rpc("wire", "t", models.AliasRequest(plate_number="G1"), models.EmptyModel)
+    finally:
+        client.shutdown()
+    topic, body = sent[-1]
+    assert topic == "rpc-req-wire"
+    assert set(body) == {"timestamp", "name", "type", "rpc_id"} | {"request"}
+    assert body["name"] == "rpc-test" and body["type"] == "t" and body["request"] == {"plateNumber": "G1"}
+    assert str(uuid.UUID(body["rpc_id"])) == body["rpc_id"] and isinstance(body["timestamp"], float)

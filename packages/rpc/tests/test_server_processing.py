@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import orjson
 import pytest
 from openmodule.config import settings
+from openmodule.messaging import encode_message
 from openmodule.rpc import RPCServer
 
 RPC_ID = "12345678-1234-5678-1234-567812345678"
@@ -20,7 +21,7 @@ def server(context, config):
     sent = []
 
     def publish(message, topic):
-        sent.append((topic, orjson.loads(message.json_bytes())))
+        sent.append((topic, orjson.loads(encode_message(message))))
 
     srv = RPCServer(context, publish=publish)
     srv.sent = sent
@@ -227,7 +228,7 @@ def test_config_is_deprecated_but_used(context, broker, models):
         srv.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
         srv.process_rpc("c", req(request={"value": 1}, resource="res-2"))
         srv.process_rpc("c", req(request={"value": 1}, resource="res-1"))
-        assert [m.name for m in sent] == ["from-config"]
+        assert [m["name"] for m in sent] == ["from-config"]
     finally:
         srv.shutdown()
 

@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pydantic
+from openmodule.config import settings
 from openmodule.messaging import wait_for_connection
-from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse
+from openmodule.models.rpc import RPCErrorResult, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
 from openmodule.rpc import _errors
 from openmodule.rpc._pending import LATE, PendingCalls
@@ -290,7 +291,11 @@ class RPCClient:
             self._ensure_channel(channel, entry.deadline)
         # Tracked before sending, so a fast response always finds its entry.
         self._pending.add(entry.rpc_id, entry)
-        message = RPCRequest(type=type, rpc_id=entry.rpc_id, request=payload)
+        # The RPCRequest wire form, built directly: these values are ours and need no validation.
+        message: dict[str, Any] = {"timestamp": time.time(), "name": settings.NAME, "type": type,
+                                   "rpc_id": str(entry.rpc_id)}
+        if payload is not None:
+            message["request"] = payload
         try:
             self._publish(message, channel_to_request_topic(channel))
         except BaseException:

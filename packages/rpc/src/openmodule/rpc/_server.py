@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from collections import Counter, deque
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import pydantic
 import zmq
 from openmodule.config import settings
 from openmodule.messaging import Publisher, decode_frames, get_sub_socket
-from openmodule.models.rpc import RPCRequest, RPCResponse, RPCServerError
+from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
 from openmodule.rpc._ratelimit import RateLimitedLog
 from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic, topic_to_channel
@@ -193,7 +194,12 @@ class RPCServer:
 
     # -- processing ---------------------------------------------------------------------------------
     def _respond(self, channel: str, type: str, rpc_id: Any, response: dict[str, Any]) -> None:
-        message = RPCResponse(name=self._setting("NAME"), type=type, rpc_id=rpc_id, response=response)
+        # The RPCResponse wire form, built directly: these values are ours and need no validation.
+        message: dict[str, Any] = {"timestamp": time.time(), "name": self._setting("NAME") or settings.NAME,
+                                   "type": type}
+        if rpc_id is not None:
+            message["rpc_id"] = str(rpc_id)
+        message["response"] = response
         self._publish(message, channel_to_response_topic(channel))
 
     def _error(self, channel: str, type: str, rpc_id: Any, status: RPCServerError, exception: str) -> None:
