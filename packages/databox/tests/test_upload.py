@@ -215,7 +215,7 @@ class RecordingClient:
 def test_trigger_upload_rpc(upload_dir, make_file):
     client = RecordingClient()
     upload(make_file("a.txt"), "a/", rpc_client=client)
-    assert client.calls == [("databox", "trigger_upload", {})]
+    assert client.calls == [("databox", "trigger_upload", None)]
 
 
 def test_trigger_upload_errors_are_not_raised(upload_dir, make_file, caplog):
@@ -232,4 +232,4 @@ def test_default_client(upload_dir, make_file):
         upload(make_file("a.txt"), "a/")
     finally:
         set_default_rpc_client(None)
-    assert client.calls == [("databox", "trigger_upload", {})]
+    assert client.calls == [("databox", "trigger_upload", None)]

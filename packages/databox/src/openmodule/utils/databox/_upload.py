@@ -202,7 +202,7 @@ def _trigger_upload(client: Any) -> None:
     if client is None:
         return
     try:
-        client.rpc_non_blocking("databox", "trigger_upload", {})
+        client.rpc_non_blocking("databox", "trigger_upload", None)
     except Exception:
         # Since 12.1.2 the trigger is best effort: the databox also scans its folder on its own.
         log.exception("databox trigger_upload RPC could not be sent")
