@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from openmodule.config import settings
 from openmodule.database import active_databases
 

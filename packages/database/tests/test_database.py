@@ -5,10 +5,9 @@ import os
 import threading
 
 import pytest
+from openmodule.database import Database, database_path, get_database
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
-
-from openmodule.database import Database, database_path, get_database
 
 
 def test_migrate_on_open_in_child_process(make_alembic, db_folder, sql):
@@ -169,7 +168,7 @@ def test_custom_types(db, models, sql):
         rows = {v.id: (v.seen, v.data) for v in session.scalars(select(Vehicle))}
     assert rows == {1: (seen, {"a": [1, 2], "ü": None, "t": "2024-03-01T12:30:05.123456"}),
                     2: (None, None), 3: (None, [1, "text"])}
-    aware = dt.datetime(2024, 3, 1, 12, tzinfo=dt.timezone.utc)
+    aware = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
     with pytest.raises(StatementError, match="timezone aware"):
         with db as session:
             session.add(Vehicle(id=4, plate="D", seen=aware))
@@ -187,7 +186,7 @@ def test_concurrent_writers_from_threads(db, models):
                     session.add(Vehicle(id=t * 1000 + i, plate=f"{t}-{i}"))
                 with db as session:  # readers interleave with the writers
                     session.scalars(select(Vehicle).where(Vehicle.id == t * 1000 + i)).one()
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(threads_n)]

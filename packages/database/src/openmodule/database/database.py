@@ -23,11 +23,6 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
-
 from openmodule.database._files import check_database_file, database_path, restore_if_changed
 from openmodule.database.errors import (
     InvalidDatabaseFileError,
@@ -36,6 +31,10 @@ from openmodule.database.errors import (
     MigrationTimeoutError,
     UnknownRevisionError,
 )
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 __all__ = [
     "Database",

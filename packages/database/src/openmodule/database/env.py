@@ -17,7 +17,6 @@ __all__ = ["run_migrations"]
 def run_migrations(target_metadata: Any) -> None:
     """Run the pending alembic command online on the connection the config carries (or the ini's URL)."""
     from alembic import context
-
     from openmodule.database.migration import process_revision_directives, render_item
 
     assert not context.is_offline_mode(), "offline migrations are not supported by openmodule"

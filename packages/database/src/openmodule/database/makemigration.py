@@ -43,7 +43,6 @@ def init(path: str) -> int:
 def make_revision(path: str, message: str) -> list[str]:
     """Autogenerate a revision in ``path``; returns the created files (empty when the models are unchanged)."""
     from alembic import command
-
     from openmodule.database.migration import _migration_engine, alembic_config, upgrade_database_file
 
     path = os.path.abspath(path)

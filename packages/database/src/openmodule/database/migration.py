@@ -26,14 +26,13 @@ from alembic.config import Config
 from alembic.operations import MigrateOperation, Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
-
 from openmodule.database._files import check_database_file, make_backup, restore_if_changed
 from openmodule.database.custom_types import custom_types
 from openmodule.database.database import BUSY_TIMEOUT, _configure_connection, check_alembic_path
 from openmodule.database.errors import MigrationConfigError, MigrationError, UnknownRevisionError
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 __all__ = [
     "alembic_config",

@@ -20,10 +20,9 @@ import tempfile
 import threading
 from collections.abc import Iterable
 
-from sqlalchemy import text
-
 from openmodule.database._files import copy_database, database_path
 from openmodule.database.database import Database
+from sqlalchemy import text
 
 __all__ = ["create_test_database", "delete_database", "truncate_all_tables"]
 

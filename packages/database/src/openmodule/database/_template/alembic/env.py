@@ -7,8 +7,7 @@ import sys
 # folder (the parent of this database folder) importable in every case
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from openmodule.database.migration import run_env_py  # noqa: E402
-
-from database.models import Base  # noqa: E402
+from database.models import Base
+from openmodule.database.migration import run_env_py
 
 run_env_py([Base])
