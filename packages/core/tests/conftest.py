@@ -138,12 +138,64 @@ def no_core_left() -> Iterator[None]:
     assert leftover == []
 
 
-@pytest.fixture
-def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Start ``tests/service_main.py`` in a subprocess on the session broker; killed after the test."""
-    procs: list[subprocess.Popen[str]] = []
+class Service:
+    """A service subprocess whose output lines are collected by a reader thread."""
 
-    def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import queue
+
+        self.proc = proc
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def expect(self, prefix: str, timeout: float = 20.0) -> str:
+        """The next output line starting with ``prefix``; fails with the output seen so far."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self.lines.get(timeout=max(0.0, remaining))
+            except queue.Empty:
+                line = None
+            if line is None:
+                self.lines.put(None) if self.proc.poll() is not None else None
+                raise AssertionError(f"no line starting with {prefix!r}; output:\n{''.join(self.seen)}")
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line.strip()
+
+    def has_line(self, prefix: str) -> bool:
+        """True if an already received line starts with ``prefix`` (does not wait)."""
+        import queue
+
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line is None:
+                self.lines.put(None)
+                break
+            self.seen.append(line)
+        return any(line.startswith(prefix) for line in self.seen)
+
+
+@pytest.fixture
+def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``tests/service_main.py`` in a subprocess on the session broker; killed after the test."""
+    services: list[Service] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> Service:
         full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
         full_env.update({
             "TESTING": "true", "NAME": f"svc_{uuid.uuid4().hex[:6]}", "BROKER_SUB": broker.sub_endpoint,
@@ -154,13 +206,11 @@ def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., subproces
             [sys.executable, str(HERE / "service_main.py"), *args], cwd=tmp_path, env=full_env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
-        procs.append(proc)
-        return proc
+        services.append(Service(proc))
+        return services[-1]
 
     yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-        if proc.stdout:
-            proc.stdout.close()
+    for service in services:
+        if service.proc.poll() is None:
+            service.proc.kill()
+        service.proc.wait(10)

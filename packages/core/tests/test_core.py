@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import types
+import warnings
+from typing import Any
+
+import pytest
+import zmq
+
+from openmodule.config import override_context
+from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
+from openmodule.core import OpenModuleCore, core, init_openmodule, shutdown_openmodule
+from openmodule.models.base import EmptyModel, ZMQMessage
+from openmodule.rpc import RPCServer
+
+pytestmark = pytest.mark.usefixtures("no_core_left")
+
+
+class DemoMessage(ZMQMessage):
+    type: str = "demo"
+    value: int
+
+
+def start(config: Any, **kwargs: Any) -> OpenModuleCore:
+    kwargs.setdefault("sentry", False)
+    kwargs.setdefault("dsgvo", False)
+    kwargs.setdefault("logging", False)
+    return init_openmodule(config, **kwargs)
+
+
+def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: Any) -> None:
+    instance = start(configured)
+    assert core() is instance
+    assert (instance.config, instance.database) == (configured, None)
+    assert isinstance(instance.context, zmq.Context)
+    received: list[DemoMessage] = []
+    instance.messages.register_handler("demo", DemoMessage, received.append, register_schema=False)
+    bus.subscribe("demo_out")
+    # the service's subscription travels to the broker asynchronously: repeat until it arrives
+    wait_for(lambda: bus.publish(DemoMessage(value=7), "demo") or received, what="message in handler")
+    assert received[0].value == 7
+    instance.publish(DemoMessage(value=8), "demo_out")
+    assert bus.receive("demo_out")["value"] == 8
+    shutdown_openmodule()
+    assert core() is None
+    assert [t for t in instance.threads() if t.is_alive()] == []
+    assert instance.context.closed
+
+
+def test_given_context_is_left_to_its_owner(configured: Any) -> None:
+    context = zmq.Context()
+    try:
+        instance = start(configured, context=context)
+        assert instance.context is context
+        shutdown_openmodule()
+        assert not context.closed
+    finally:
+        context.term()
+
+
+def test_double_init_and_shutdown_without_init(configured: Any) -> None:
+    with pytest.raises(AssertionError, match="not running"):
+        shutdown_openmodule()
+    start(configured)
+    with pytest.raises(AssertionError, match="already running"):
+        start(configured)
+    shutdown_openmodule()
+    with pytest.raises(AssertionError, match="not running"):
+        shutdown_openmodule()
+
+
+@pytest.mark.parametrize("missing", ["NAME", "RESOURCE", "VERSION", "DEBUG", "TESTING"])
+def test_config_missing_required_setting(missing: str) -> None:
+    values = dict(NAME="x", RESOURCE="r", VERSION="1", DEBUG=False, TESTING=True)
+    del values[missing]
+    with pytest.raises(AssertionError, match=missing):
+        start(types.SimpleNamespace(**values))
+    assert core() is None
+
+
+def test_broker_not_reachable_times_out_and_cleans_up(configured: Any) -> None:
+    import openmodule.core._core as core_module
+
+    ctx = zmq.Context()
+    dead = ctx.socket(zmq.REP)
+    port = dead.bind_to_random_port("tcp://127.0.0.1")
+    dead.close(0)
+    ctx.term()
+    with override_context(BROKER_SUB=f"tcp://127.0.0.1:{port}", BROKER_PUB=f"tcp://127.0.0.1:{port}"):
+        original = core_module.BROKER_TIMEOUT
+        core_module.BROKER_TIMEOUT = 0.3
+        try:
+            with pytest.raises(TimeoutError, match="broker"):
+                start(configured)
+        finally:
+            core_module.BROKER_TIMEOUT = original
+    assert core() is None
+
+
+def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_for: Any) -> None:
+    instance = start(configured)
+    release = threading.Event()
+    entered = threading.Event()
+
+    def block(_: DemoMessage) -> None:
+        """Blocks the user dispatcher."""
+        entered.set()
+        release.wait(30)
+
+    instance.messages.register_handler("demo", DemoMessage, block, register_schema=False)
+    try:
+        wait_for(lambda: bus.publish(DemoMessage(value=1), "demo") or entered.is_set(), what="blocked handler")
+        bus.subscribe("healthpong")
+        pong = None
+        deadline = time.monotonic() + 10
+        while pong is None and time.monotonic() < deadline:
+            bus.publish({"type": "ping", "name": "health_poller", "timestamp": time.time()}, "healthz")
+            try:
+                candidate = bus.receive("healthpong", timeout=0.5)
+            except AssertionError:
+                continue
+            if candidate.get("name") == configured.NAME:
+                pong = candidate
+        assert pong is not None, "no pong while the user handler blocks"
+        assert pong["pong"]["status"] == "ok"
+    finally:
+        release.set()
+    shutdown_openmodule()
+
+
+def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: str) -> None:
+    with override_context(REDIS_CONNECTION_STATUS_KEY=redis_key, REDIS_HOST="127.0.0.1"):
+        instance = start(configured)
+        server = RPCServer(instance.context, publish=instance.publish)
+
+        def status(request: EmptyModel, message: Any) -> ConnectionRPCResponse:
+            """Answers like the device's RPC client service."""
+            return ConnectionRPCResponse(connected="online", bridge_status="online")
+
+        server.register_handler("connection", "status", EmptyModel, ConnectionRPCResponse, status,
+                                register_schema=False)
+        server.run_as_thread()
+        try:
+            assert instance.connection_listener.get() == ConnectionStatus.online
+            assert instance.connection_listener.get_bridge() == "online"
+        finally:
+            server.shutdown()
+            shutdown_openmodule()
+
+
+def test_connection_status_message_reaches_listener(configured: Any, bus: Any, wait_for: Any,
+                                                     redis_key: str) -> None:
+    import redis
+
+    redis.Redis(host="127.0.0.1").set(redis_key, b"offline")
+    with override_context(REDIS_CONNECTION_STATUS_KEY=redis_key, REDIS_HOST="127.0.0.1"):
+        instance = start(configured)
+        listener = instance.connection_listener
+        assert listener.get() == "offline"
+        message = {"type": "connection_status", "name": "rpc_client", "timestamp": time.time(),
+                   "connected": "startup"}
+        wait_for(lambda: bus.publish(message, "connection_internal") or listener.get() == "startup",
+                 what="status from the bus")
+        assert listener.previous == "offline"
+        shutdown_openmodule()
+
+
+def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus: Any, wait_for: Any) -> None:
+    instance = start(configured, dispatcher_max_threads=3)
+    lock = threading.Lock()
+    first_entered, met = threading.Event(), threading.Event()
+    outcome: list[bool] = []
+
+    def handler(message: DemoMessage) -> None:
+        """The first call waits until a second one runs: only possible with concurrent handlers."""
+        with lock:
+            first = not first_entered.is_set()
+            first_entered.set()
+        if first:
+            outcome.append(met.wait(10))
+        else:
+            met.set()
+
+    instance.messages.register_handler("demo", DemoMessage, handler, register_schema=False)
+    wait_for(lambda: bus.publish(DemoMessage(value=0), "demo") or first_entered.is_set(), what="first handler")
+    wait_for(lambda: bus.publish(DemoMessage(value=1), "demo") or outcome, what="second handler")
+    assert outcome == [True]
+    shutdown_openmodule()
+
+
+def test_health_handler_is_deprecated_but_stored(configured: Any) -> None:
+    def handler() -> Any:
+        return None
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        instance = start(configured, health_handler=handler)
+    assert any(issubclass(w.category, DeprecationWarning) and "health_handler" in str(w.message) for w in caught)
+    assert instance.health.health_handler is handler
+    shutdown_openmodule()
+
+
+def test_sigterm_handler_installed_and_restored(configured: Any) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    start(configured)
+    assert signal.getsignal(signal.SIGTERM) is not before
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)
+    shutdown_openmodule()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_sentry_on_publishes_events_on_the_bus(configured: Any, bus: Any) -> None:
+    import sentry_sdk
+
+    start(configured, sentry=True)
+    try:
+        bus.subscribe("sentry")
+        time.sleep(0)  # noqa: ASYNC251
+        deadline = time.monotonic() + 10
+        event = None
+        while event is None and time.monotonic() < deadline:
+            sentry_sdk.capture_message("hello from the core test")
+            try:
+                event = bus.receive("sentry", timeout=0.3)
+            except AssertionError:
+                pass
+        assert event is not None
+        assert (event["type"], event["name"]) == ("sentry", configured.NAME)
+        assert event["event"]["message"] == "hello from the core test"
+    finally:
+        shutdown_openmodule()
+    assert not sentry_sdk.get_client().is_active()
