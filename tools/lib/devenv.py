@@ -165,8 +165,17 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
     editable: list[str] = []
     for d in dists:
         editable += ["-e", str(d.folder)]
-    run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", *editable])
-    stamp.write_text(fingerprint)
+    install = [py, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    if subprocess.run([*install, *editable], capture_output=True).returncode == 0:
+        stamp.write_text(fingerprint)
+        return venv
+    # One broken distribution must not hide the others: install one by one and name the failures.
+    failed = [d.name for d in dists
+              if subprocess.run([*install, "-e", str(d.folder)], capture_output=True).returncode != 0]
+    if failed:
+        log(f"could not install: {', '.join(failed)} (try: {py} -m pip install --no-deps -e packages/<folder>)")
+    else:
+        stamp.write_text(fingerprint)
     return venv
 
 

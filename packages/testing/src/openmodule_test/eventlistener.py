@@ -1,0 +1,75 @@
+"""``MockEvent``: a Mock that a test can wait on."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+from unittest.mock import Mock
+
+from openmodule_test.utils import DeveloperError
+
+
+class MockEvent(Mock):
+    """A ``Mock`` whose calls can be awaited from the test thread.
+
+    Usage::
+
+        handler = MockEvent()
+        core.messages.register_handler("topic", Message, handler, register_schema=False)
+        handler.wait_for_call()
+        handler.reset_mock()
+    """
+
+    _instances: weakref.WeakSet[MockEvent] = weakref.WeakSet()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__["_waited"] = False
+        self.__dict__["_calls_lock"] = threading.Lock()
+        MockEvent._instances.add(self)
+
+    def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
+        with self.__dict__["_calls_lock"]:
+            return super()._mock_call(*args, **kwargs)
+
+    def wait_for_call(self, *, timeout: float = 3, minimum_call_count: int = 1) -> None:
+        """Wait until the mock was called at least ``minimum_call_count`` times; ``TimeoutError`` otherwise.
+
+        A second wait needs a ``reset_mock()`` first, so a test never counts a call twice by accident.
+        """
+        if self.__dict__["_waited"]:
+            raise DeveloperError("wait_for_call() was already used: call reset_mock() before waiting again")
+        self.__dict__["_waited"] = True
+        deadline = time.monotonic() + timeout
+        while self.call_count < minimum_call_count:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"mock was called {self.call_count} time(s) within {timeout}s, expected {minimum_call_count}"
+                )
+            time.sleep(0.005)
+
+    def reset_mock(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        super().reset_mock(*args, **kwargs)
+        self.__dict__["_waited"] = False
+
+    @classmethod
+    def reset_all_mocks(cls) -> None:
+        for mock in list(cls._instances):
+            mock.reset_mock()
+
+    def reset_call_count(self) -> None:
+        """Deprecated alias of ``reset_mock()``."""
+        import warnings
+
+        warnings.warn("reset_call_count() is deprecated, use reset_mock()", DeprecationWarning, stacklevel=2)
+        self.reset_mock()
+
+    @classmethod
+    def reset_all_call_counts(cls) -> None:
+        """Deprecated alias of ``reset_all_mocks()``."""
+        import warnings
+
+        warnings.warn("reset_all_call_counts() is deprecated, use reset_all_mocks()", DeprecationWarning, stacklevel=2)
+        cls.reset_all_mocks()

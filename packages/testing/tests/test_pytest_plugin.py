@@ -1,0 +1,58 @@
+"""The pytest fixtures, used the way a service's pytest suite uses them."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from openmodule.config import settings
+from openmodule.models.base import OpenModuleModel
+from openmodule.rpc import RPCClient
+
+
+class Ping(OpenModuleModel):
+    value: int
+
+
+class Pong(OpenModuleModel):
+    value: int
+
+
+def test_om_settings_restores(om_settings):
+    om_settings(NAME="overridden")
+    assert settings.NAME == "overridden"
+
+
+def test_settings_back_after_override():
+    assert settings.NAME == "om_testing_service_1"
+
+
+def test_om_core_answers_health(om_core, om_client):
+    om_client.subscribe("healthpong")
+    om_client.send("healthz", type="ping")
+    pong = om_client.wait_for_message_on_topic("healthpong")
+    assert pong["name"] == "om_testing_service_1" and pong["pong"]["status"] == "ok"
+
+
+def test_om_rpc_server_and_om_rpc(om_rpc_server, om_rpc):
+    def handler(request: Ping, _message):
+        """double"""
+        return Pong(value=request.value * 2)
+
+    om_rpc_server.register_handler("calc", "double", Ping, Pong, handler, register_schema=False)
+    deadline_calls = [om_rpc("calc", "double", Ping(value=i), Pong, timeout=1) for i in range(3)]
+    assert [p.value for p in deadline_calls] == [0, 2, 4]
+
+
+def test_om_rpc_times_out_for_unknown_channel(om_rpc):
+    import pytest
+
+    with pytest.raises(RPCClient.TimeoutError):
+        om_rpc("nobody", "home", Ping(value=1), Pong, timeout=0.2)
+
+
+def test_om_database_is_migrated_and_empty(om_database):
+    with om_database as session:
+        assert session.execute(text("SELECT count(*) FROM parking_session")).scalar() == 0
+        session.execute(text("INSERT INTO parking_session (plate) VALUES ('X')"))
+    with om_database as session:
+        assert session.execute(text("SELECT plate FROM parking_session")).scalar() == "X"
