@@ -88,6 +88,7 @@ class Job(_upstream.Job):
         ret = self.job_func()
         self.last_run = _scheduler_now()
         self._schedule_next_run()
+        assert self.next_run is not None
         if self._is_overdue(self.next_run):
             return CancelJob
         return ret
@@ -114,10 +115,8 @@ class Job(_upstream.Job):
             # Sub-day periods are spans of real time: an hourly job runs 24 times on a 25 h day too.
             local = now.astimezone(zone)
             if self.at_time is not None:
-                fields: dict[str, int] = {"second": self.at_time.second, "microsecond": 0}
-                if self.unit == "hours":
-                    fields["minute"] = self.at_time.minute
-                local = local.replace(**fields)
+                minute = self.at_time.minute if self.unit == "hours" else local.minute
+                local = local.replace(minute=minute, second=self.at_time.second, microsecond=0)
             candidate = local.astimezone(_UTC)
             if interval != 1:
                 candidate += period
