@@ -264,10 +264,8 @@ def init_openmodule(
             )
         if wait_for_broker:
             instance.wait_for_broker(BROKER_TIMEOUT)
-        if sentry is None:
-            from openmodule.sentry import should_activate_sentry
-
-            sentry = should_activate_sentry(config)
+        if sentry is None:  # production only (sentry_sdk is imported only when it is used)
+            sentry = not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
         if sentry:
             from openmodule.sentry import init_sentry
 
