@@ -198,3 +198,37 @@ def test_concurrent_writers_from_threads(db, models):
     with db as session:
         ids = set(session.scalars(select(Vehicle.id)))
     assert ids == {t * 1000 + i for t in range(threads_n) for i in range(rows_n)}
+
+
+CHILD_WRITER = """
+import sys
+from sqlalchemy import text
+from openmodule.database import Database
+db = Database(sys.argv[1], "svc", sys.argv[2], main_process_migration=True)
+print("ready", flush=True)
+for i in range(60):
+    with db as session:
+        session.execute(text("INSERT INTO vehicle (id, plate) VALUES (:i, 'child')"), {"i": 100000 + i})
+db.shutdown()
+print("done", flush=True)
+"""
+
+
+def test_second_process_writes_at_the_same_time(db, models, db_folder):
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", CHILD_WRITER, db_folder, db.alembic_path],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    Vehicle = models["Vehicle"]
+    for i in range(60):
+        with db as session:
+            session.add(Vehicle(id=i, plate="parent"))
+            session.scalars(select(Vehicle.id)).all()  # read while the other process writes
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert out.strip() == "done"
+    with db as session:
+        counts = dict(session.execute(text("SELECT plate, count(*) FROM vehicle GROUP BY plate")).all())
+    assert counts == {"parent": 60, "child": 60}

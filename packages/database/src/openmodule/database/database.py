@@ -305,7 +305,7 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
     """Run the migration in a fresh interpreter so a crash, a hang or a leak of alembic never reaches the
     service; the child backs up the file and reports through a JSON result file."""
     with tempfile.TemporaryDirectory(prefix="om-migrate-") as tmp:
-        request = {
+        request: dict[str, Any] = {
             "path": path,
             "alembic_path": alembic_path,
             "sys_path": [p for p in sys.path if p],
@@ -328,7 +328,7 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
             restored = restore_if_changed(path, backup)
             raise MigrationTimeoutError(
                 f"Migrating {path} did not finish within {timeout} s; the child process was killed "
-                f"({'the backup ' + backup + ' was restored' if restored else 'the database is unchanged'}). "
+                f"({f'the backup {backup} was restored' if restored else 'the database is unchanged'}). "
                 f"Raise migration_timeout if the migration is legitimately slow. Output:\n{_tail(output)}"
             ) from None
         result = json.loads(_read(request["result"]) or "null")
@@ -345,7 +345,7 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
             raise cls(result.get("message", "migration failed"))
         raise MigrationError(
             f"Migrating {path} failed in the child process (exit status {proc.returncode}); "
-            f"{'the backup ' + backup + ' was restored' if restored else 'the database is unchanged'}. "
+            f"{f'the backup {backup} was restored' if restored else 'the database is unchanged'}. "
             f"Fix the revision and restart. Output:\n{_tail(output)}"
         )
 

@@ -29,11 +29,9 @@ def _session(db: Any) -> Session:
 def _statement(query: Any, kind: str, values: dict[str, Any] | None = None) -> Any:
     if isinstance(query, Select):
         entity = query.column_descriptions[0]["entity"]
-        stmt = update(entity) if kind == "update" else delete(entity)
+        stmt: Any = update(entity).values(values or {}) if kind == "update" else delete(entity)
         if query.whereclause is not None:
             stmt = stmt.where(query.whereclause)
-        if values is not None:
-            stmt = stmt.values(values)
         return stmt.execution_options(synchronize_session=False)
     return None
 
@@ -46,7 +44,7 @@ def update_query(db: Any, query: Any, values: dict[str, Any]) -> int:
     if stmt is None:
         count = query.update(values, synchronize_session=False)
     else:
-        count = session.execute(stmt).rowcount
+        count = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     session.expire_all()
     return int(count)
 
@@ -58,6 +56,6 @@ def delete_query(db: Any, query: Any) -> int:
     if stmt is None:
         count = query.delete(synchronize_session=False)
     else:
-        count = session.execute(stmt).rowcount
+        count = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     session.expire_all()
     return int(count)
