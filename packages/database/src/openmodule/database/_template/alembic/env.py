@@ -1,5 +1,6 @@
 """Alembic environment of this service (copied from openmodule-database's template)."""
 
+import importlib
 import os
 import sys
 
@@ -7,7 +8,9 @@ import sys
 # folder (the parent of this database folder) importable in every case
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from database.models import Base
 from openmodule.database.migration import run_env_py
 
-run_env_py([Base])
+# src/database/models.py: import every module that defines models there (or list more bases here)
+models = importlib.import_module("database.models")
+
+run_env_py([models.Base])
