@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from openmodule.dispatcher import EventListener
+from openmodule.models.base import Gateway
+from openmodule.models.presence import (
+    PresenceBackwardMessage,
+    PresenceBaseData,
+    PresenceBaseMessage,
+    PresenceChangeMessage,
+    PresenceEnterMessage,
+    PresenceForwardMessage,
+    PresenceLeaveMessage,
+    PresenceRPCRequest,
+    PresenceRPCResponse,
+    vehicle_from_presence_message,
+)
+from openmodule.models.vehicle import Vehicle
+from openmodule.utils.charset import CharsetConverter, legacy_lpr_charset
+
+log = logging.getLogger("openmodule.utils.presence")
+
+RETENTION = 600.0
+"""Seconds a left or dropped vehicle id is remembered (late forward/backward, later messages of dropped ids)."""
+
+MAX_REMEMBERED = 10_000
+"""Upper bound of remembered ids per kind, so a tracking service that never sends forward/backward cannot
+grow the listener's memory."""
+
+_clean = CharsetConverter(legacy_lpr_charset).clean
+
+
+class _Expiring:
+    """Vehicle ids with an expiry (monotonic seconds), oldest first; bounded in age and count."""
+
+    def __init__(self, retention: float) -> None:
+        self.retention = retention
+        self._items: OrderedDict[int, float] = OrderedDict()
+
+    def add(self, key: int) -> None:
+        self._items.pop(key, None)
+        self._items[key] = time.monotonic() + self.retention
+        while len(self._items) > MAX_REMEMBERED:
+            self._items.popitem(last=False)
+
+    def discard(self, key: int) -> None:
+        self._items.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        self.prune()
+        return key in self._items
+
+    def __len__(self) -> int:
+        self.prune()
+        return len(self._items)
+
+    def prune(self) -> None:
+        now = time.monotonic()
+        while self._items:
+            key, expiry = next(iter(self._items.items()))
+            if expiry > now:
+                break
+            del self._items[key]
+
+
+@dataclass
+class _Present:
+    vehicle: Vehicle
+    gateway: Gateway
+    area: str
+
+
+@dataclass
+class _Left:
+    area: str
+    plate: str
+    has_media: bool
+    expiry: float
+
+
+class PresenceListener:
+    """Tracks the vehicle present at each gate from ``presence`` messages and calls the event listeners.
+
+    ``dispatcher``: a single-threaded dispatcher (``core.messages``; ordering matters). ``gate``: only this
+    gate (``None``: all gates). ``rpc_client``: used by :meth:`init_present_vehicles` (``core.rpc_client``).
+    Callbacks get ``(vehicle, gateway)``.
+
+    Usage::
+
+        presence = PresenceListener(core.messages, gate="gate_in", rpc_client=core.rpc_client)
+        presence.on_enter.append(lambda vehicle, gateway: ...)
+        presence.init_present_vehicles()
+    """
+
+    def __init__(
+        self,
+        dispatcher: Any,
+        gate: str | None = None,
+        deduplication_timeout: timedelta = timedelta(seconds=10),
+        *,
+        rpc_client: Any = None,
+    ) -> None:
+        assert not getattr(dispatcher, "is_multi_threaded", False), (
+            "PresenceListener needs a single-threaded dispatcher: presence messages must be handled in order"
+        )
+        self.dispatcher = dispatcher
+        self.gate = gate
+        self.deduplication_timeout = deduplication_timeout
+        self.rpc_client = rpc_client
+        self.log = log
+        self.on_enter: EventListener[Vehicle, Gateway] = EventListener(log=log)
+        self.on_forward: EventListener[Vehicle, Gateway] = EventListener(log=log)
+        self.on_backward: EventListener[Vehicle, Gateway] = EventListener(log=log)
+        self.on_leave: EventListener[Vehicle, Gateway] = EventListener(log=log)
+        self.on_change: EventListener[Vehicle, Gateway] = EventListener(log=log)
+        self.present_vehicles: dict[str, Vehicle] = {}
+        self._present: dict[str, _Present] = {}
+        self._left: dict[str, list[_Left]] = {}
+        # per instance and expiring (the reference shared one never-pruned set between all listeners)
+        self.waiting_for_forward_backward = _Expiring(RETENTION)
+        self.dropped_vehicles = _Expiring(RETENTION)
+        self._left_ids = _Expiring(RETENTION)  # recognizes late duplicate leaves
+        self._lock = threading.RLock()  # init_present_vehicles may run beside the message thread
+        self._handles = [
+            dispatcher.register_handler("presence", PresenceEnterMessage, self._on_enter_message),
+            dispatcher.register_handler("presence", PresenceLeaveMessage, self._on_leave_message),
+            dispatcher.register_handler("presence", PresenceForwardMessage, self._on_forward_message),
+            dispatcher.register_handler("presence", PresenceBackwardMessage, self._on_backward_message),
+            dispatcher.register_handler("presence", PresenceChangeMessage, self._on_change_message),
+        ]
+
+    def close(self) -> None:
+        """Unregister the handlers."""
+        for handle in self._handles:
+            self.dispatcher.unregister_handler(handle)
+        self._handles = []
+
+    @property
+    def present_vehicle(self) -> Vehicle | None:
+        """The vehicle at this listener's gate (only with a fixed ``gate``)."""
+        assert self.gate is not None, "present_vehicle needs a PresenceListener with a fixed gate"
+        return self.present_vehicles.get(self.gate)
+
+    def init_present_vehicles(self, rpc_client: Any = None, timeout: float | None = None) -> None:
+        """Ask the tracking service (``tracking``/``get-present``) who is present; the first is an enter.
+
+        Errors are logged; the listener then starts empty.
+        """
+        assert self.gate is not None, "init_present_vehicles needs a PresenceListener with a fixed gate"
+        client = rpc_client or self.rpc_client
+        assert client is not None, "init_present_vehicles needs an rpc_client (e.g. core.rpc_client)"
+        try:
+            response = client.rpc("tracking", "get-present", PresenceRPCRequest(gate=self.gate),
+                                  PresenceRPCResponse, timeout=timeout)
+        except Exception:
+            self.log.exception("could not get the present vehicles of gate %s from tracking", self.gate)
+            return
+        if response.presents:
+            self._process_enter(response.presents[0], "init")
+
+    # -- message handlers ---------------------------------------------------------------------------
+
+    def _accepts(self, message: PresenceBaseMessage) -> bool:
+        if self.gate is not None and message.gateway.gate != self.gate:
+            self.log.debug("ignoring %s of gate %r (listening to %r)", message.type, message.gateway.gate, self.gate)
+            return False
+        return True
+
+    def _on_enter_message(self, message: PresenceEnterMessage) -> None:
+        if self._accepts(message):
+            self._process_enter(message, "enter")
+
+    def _on_leave_message(self, message: PresenceLeaveMessage) -> None:
+        if not self._accepts(message):
+            return
+        with self._lock:
+            if self._drop(message, "leave"):
+                return
+            present = self._present.get(message.gateway.gate)
+            if present is None:
+                self.log.error("leave of vehicle %s at gate %s, but no vehicle is present: ignored",
+                               message.vehicle_id, message.gateway.gate)
+                return
+            if present.vehicle.id != message.vehicle_id:
+                if message.vehicle_id in self._left_ids:
+                    self.log.warning("late leave of vehicle %s, which already left gate %s: ignored",
+                                     message.vehicle_id, message.gateway.gate)
+                    return
+                # the reference emitted on_leave with the leaving vehicle; keep the enter/leave pairs intact
+                self.log.error("leave of vehicle %s at gate %s where %s is present: leaving the present vehicle",
+                               message.vehicle_id, message.gateway.gate, present.vehicle)
+            self._leave(message.gateway.gate)
+
+    def _on_forward_message(self, message: PresenceForwardMessage) -> None:
+        self._process_direction(message, self.on_forward)
+
+    def _on_backward_message(self, message: PresenceBackwardMessage) -> None:
+        self._process_direction(message, self.on_backward)
+
+    def _on_change_message(self, message: PresenceChangeMessage) -> None:
+        if not self._accepts(message):
+            return
+        with self._lock:
+            if self._drop(message, "change"):
+                return
+            gate = message.gateway.gate
+            vehicle = vehicle_from_presence_message(message)
+            present = self._present.get(gate)
+            if present is not None and present.vehicle.id != message.vehicle_id:
+                self._leave(gate)
+                present = None
+            self._store(message, vehicle)
+            if present is not None:
+                self.on_change(vehicle, message.gateway)
+            else:
+                self.log.warning("change of vehicle %s at gate %s which was not present: treated as enter",
+                                 message.vehicle_id, gate)
+                self.on_enter(vehicle, message.gateway)
+
+    # -- processing ---------------------------------------------------------------------------------
+
+    def _process_enter(self, message: PresenceBaseData, kind: str) -> None:
+        with self._lock:
+            if self._drop(message, kind):
+                return
+            gate = message.gateway.gate
+            if gate in self._present:
+                # an enter while a vehicle is present: its leave never came, synthesize it first
+                self.log.warning("%s of vehicle %s at gate %s while %s is present: leaving it first", kind,
+                                 message.vehicle_id, gate, self._present[gate].vehicle)
+                self._leave(gate)
+            vehicle = vehicle_from_presence_message(message)
+            self._store(message, vehicle)
+            self.on_enter(vehicle, message.gateway)
+
+    def _process_direction(self, message: PresenceForwardMessage | PresenceBackwardMessage,
+                           event: EventListener[Vehicle, Gateway]) -> None:
+        if not self._accepts(message):
+            return
+        with self._lock:
+            waiting = message.vehicle_id in self.waiting_for_forward_backward
+            if not waiting and self._drop(message, message.type):
+                return
+            present = self._present.get(message.gateway.gate)
+            if present is not None and present.vehicle.id == message.vehicle_id:
+                self._leave(message.gateway.gate)  # forward/backward before the leave: leave first
+            self.waiting_for_forward_backward.discard(message.vehicle_id)
+            event(vehicle_from_presence_message(message), message.gateway)
+
+    def _store(self, message: PresenceBaseData, vehicle: Vehicle) -> None:
+        gate = message.gateway.gate
+        self._present[gate] = _Present(vehicle, message.gateway, message.present_area_name)
+        self.present_vehicles[gate] = vehicle
+
+    def _leave(self, gate: str) -> None:
+        """The single leave path (real and synthesized): state, bookkeeping, then ``on_leave``."""
+        present = self._present.pop(gate)
+        self.present_vehicles.pop(gate, None)
+        self.waiting_for_forward_backward.add(present.vehicle.id)
+        self._left_ids.add(present.vehicle.id)
+        now = time.monotonic()
+        left = [entry for entry in self._left.get(gate, []) if entry.expiry > now]
+        left.append(_Left(present.area, _clean(present.vehicle.lpr.id) if present.vehicle.lpr else "",
+                          present.vehicle.has_media(), now + self.deduplication_timeout.total_seconds()))
+        self._left[gate] = left[-100:]
+        self.on_leave(present.vehicle, present.gateway)
+
+    def _drop(self, message: PresenceBaseData, kind: str) -> bool:
+        """De-duplication across the present areas of one gate; True if ``message`` is to be dropped."""
+        vehicle_id = message.vehicle_id
+        if vehicle_id in self.dropped_vehicles:
+            self.log.debug("dropping %s of deduplicated vehicle %s", kind, vehicle_id)
+            return True
+        gate, area = message.gateway.gate, message.present_area_name
+        present = self._present.get(gate)
+        if present is not None and present.vehicle.id == vehicle_id:
+            return False
+        if kind not in ("enter", "change", "init"):
+            return False
+        vehicle = vehicle_from_presence_message(message)
+        if present is not None and present.area != area:
+            if vehicle.has_media() and not present.vehicle.has_media():
+                self.log.info("vehicle %s of area %s replaces %s without media at gate %s", vehicle, area,
+                              present.vehicle, gate)
+                self._leave(gate)
+                return False
+            return self._remember_drop(vehicle_id, f"{kind} of {vehicle} at gate {gate} from area {area}: "
+                                                   f"{present.vehicle} of area {present.area} is present")
+        now = time.monotonic()
+        plate = _clean(vehicle.lpr.id) if vehicle.lpr else ""
+        for entry in self._left.get(gate, []):
+            if entry.expiry <= now or entry.area == area:
+                continue
+            if not vehicle.has_media() or (plate and plate == entry.plate):
+                return self._remember_drop(vehicle_id, f"{kind} of {vehicle} at gate {gate} from area {area}: "
+                                                       f"same vehicle just left area {entry.area}")
+        return False
+
+    def _remember_drop(self, vehicle_id: int, reason: str) -> bool:
+        self.dropped_vehicles.add(vehicle_id)
+        self.log.info("deduplicated %s", reason)
+        return True
