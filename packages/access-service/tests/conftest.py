@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import itertools
+import time
+import warnings
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import zmq
+from openmodule.broker import BrokerProcess
+from openmodule.config import settings
+from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
+from openmodule.models.base import ZMQMessage
+from openmodule.rpc import RPCClient, RPCServer
+
+ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST",
+            "SETTINGS_MODULE"]
+
+
+class FlushMessage(ZMQMessage):
+    type: str = "flush-marker"
+    n: int
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    settings.reset()
+    yield
+    settings.reset()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[BrokerProcess]:
+    with BrokerProcess() as handle:
+        yield handle
+
+
+@pytest.fixture
+def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+    """On the real broker: ``rpc_server`` (not yet running), ``client`` (RPC), ``dispatcher`` of a running
+    message loop, and ``send(topic, *messages)`` that returns once the loop handled them."""
+    config = SimpleNamespace(NAME="om_access_test_1", RESOURCE="test-resource", TESTING=False,
+                             BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    settings.configure(config)
+    context = zmq.Context()
+    publisher = Publisher(context, config)
+    loop = MessageLoop(context, config, name="access-test").start()
+    seen: list[int] = []
+    loop.dispatcher.register_handler("session", FlushMessage, lambda m: seen.append(m.n))
+    wait_for_connection(publisher, loop, timeout=10)
+    server = RPCServer(context, filter_resource=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        client = RPCClient(loop.dispatcher, publisher.publish, default_timeout=10)
+    counter = itertools.count()
+
+    def send(*messages: Any) -> None:
+        for message in messages:
+            publisher.publish(message, "session")
+        n = next(counter)
+        publisher.publish(FlushMessage(n=n), "session")
+        deadline = time.monotonic() + 10
+        while n not in seen:
+            if time.monotonic() > deadline:
+                raise AssertionError("session messages were not handled within 10 s")
+            time.sleep(0.002)
+
+    yield SimpleNamespace(rpc_server=server, client=client, dispatcher=loop.dispatcher, send=send)
+    client.shutdown()
+    server.shutdown()
+    loop.stop()
+    publisher.close(0)
+    context.destroy(linger=0)
