@@ -133,3 +133,25 @@ def test_session_message_models():
     assert by_name.timestamp == datetime(1970, 1, 1, 0, 1)
     delete = SessionDeleteMessage(id="x", user_id="u", reason="r", delete_time=120)
     assert delete.timestamp == datetime(1970, 1, 1, 0, 2) and delete.entry_time is None
+
+
+def test_deprecated_backend_class(bus):
+    from openmodule.utils.access_service import Backend
+
+    class MyBackend(Backend):
+        auth_request_request_model = AccessCheckRequest
+
+        def check_in_session(self, message):
+            self.seen = message.id
+
+    with pytest.warns(DeprecationWarning, match="Backend is deprecated"):
+        backend = MyBackend(dispatcher=bus.dispatcher)
+    assert backend.implements_session_handling is True
+    bus.send(start("s7"))
+    assert backend.seen == "s7"
+
+
+def test_all_is_complete():
+    import openmodule.utils.access_service as module
+
+    assert set(module.__all__) == {n for n in vars(module) if not n.startswith("_") and n != "annotations"}

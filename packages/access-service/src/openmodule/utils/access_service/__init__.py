@@ -23,6 +23,7 @@ from openmodule.utils.access_service._service import (
     SESSION_TOPIC,
     AccessService,
     AccessServiceWithSessions,
+    Backend,
 )
 
-__all__ = ["ACCESS_CHANNEL", "AUTH_TYPE", "SESSION_TOPIC", "AccessService", "AccessServiceWithSessions"]
+__all__ = ["ACCESS_CHANNEL", "AUTH_TYPE", "SESSION_TOPIC", "AccessService", "AccessServiceWithSessions", "Backend"]

@@ -128,3 +128,18 @@ class AccessServiceWithSessions(AccessService):
         super().__init__()
         self.implements_session_handling = True
         self.register_session_handlers(dispatcher)
+
+
+class Backend(AccessService):
+    """Deprecated name of the README's "Backend": an :class:`AccessService` that handles sessions when
+    ``implements_session_handling`` (default True). Warns ``DeprecationWarning``.
+
+    Usage: ``class MyBackend(Backend): ...; MyBackend(dispatcher=core.messages).register_rpcs(rpc_server)``
+    """
+
+    def __init__(self, implements_session_handling: bool = True, *, dispatcher: Any = None) -> None:
+        warnings.warn("Backend is deprecated: inherit AccessService or AccessServiceWithSessions",
+                      DeprecationWarning, stacklevel=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            super().__init__(implements_session_handling, dispatcher=dispatcher)
