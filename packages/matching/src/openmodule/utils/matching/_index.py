@@ -11,6 +11,8 @@ need ``L + 1``). Larger distances use rapidfuzz's C++ scan over the cached plate
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Iterable
 from typing import Any, SupportsIndex
 
@@ -18,6 +20,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 Record = dict[str, Any]
+
+# serializes index catch-up when several threads match against the same fresh list
+_CATCH_UP = threading.Lock()
 
 
 def _split(length: int) -> tuple[int, int]:
@@ -50,35 +55,36 @@ class _Index:
         self.tails: dict[str, int | list[int]] = {}
         self.plates: list[str | None] = []
 
-    def add(self, record: Any) -> None:
+    def extend(self, records: Iterable[Any]) -> None:
+        """Index ``records`` as the next positions (one tight loop: this dominates building the db)."""
         plates = self.plates
+        exact, heads, tails = self.exact, self.heads, self.tails
+        splits = _SPLITS
         position = len(plates)
-        plate = record.get("plate_conv") if record.__class__ is dict or isinstance(record, dict) else None
-        if plate.__class__ is not str:
-            plates.append(None)  # never matches, like in the scan
-            return
-        plates.append(plate)
-        length = len(plate)
-        head, tail = _SPLITS[length] if length < 64 else _split(length)
-        # inlined _put: this runs once per inserted record and dominates building the db
-        table = self.exact
-        found = table.get(plate)
-        if found is None:
-            table[plate] = position
-        else:
-            _put(table, plate, position)
-        table, key = self.heads, plate[:head]
-        found = table.get(key)
-        if found is None:
-            table[key] = position
-        else:
-            _put(table, key, position)
-        table, key = self.tails, plate[length - tail :]
-        found = table.get(key)
-        if found is None:
-            table[key] = position
-        else:
-            _put(table, key, position)
+        for record in records:
+            plate = record.get("plate_conv") if record.__class__ is dict or isinstance(record, dict) else None
+            if plate.__class__ is not str:
+                plates.append(None)  # never matches, like in the scan
+                position += 1
+                continue
+            plates.append(plate)
+            length = len(plate)
+            head, tail = splits[length] if length < 64 else _split(length)
+            if exact.get(plate) is None:
+                exact[plate] = position
+            else:
+                _put(exact, plate, position)
+            key = plate[:head]
+            if heads.get(key) is None:
+                heads[key] = position
+            else:
+                _put(heads, key, position)
+            key = plate[length - tail :]
+            if tails.get(key) is None:
+                tails[key] = position
+            else:
+                _put(tails, key, position)
+            position += 1
 
     def candidates(self, plate: str, max_ed: int) -> list[tuple[int, int]]:
         """Positions (ascending) and distances of the plates within ``max_ed`` of ``plate``."""
@@ -136,8 +142,9 @@ def _invalidating(name: str) -> Any:
 class RecordList(list[Record]):
     """The record list of one ``db[country][used_version]``: a plain list that keeps a plate index.
 
-    ``insert_into_db`` creates these; ``append`` indexes incrementally, any other change drops the index,
-    which is rebuilt at the next match. Records must not be changed in place after insertion (re-insert).
+    ``insert_into_db`` creates these. Records appended (``append``, ``extend``, ``+=``) are indexed in one
+    batch at the next lookup; any other change drops the index, which is rebuilt then. Records must not be
+    changed in place after insertion (re-insert them).
 
     Usage: ``records = RecordList(); records.append(record); records.lookup("W12345", 1)``
     """
@@ -146,24 +153,21 @@ class RecordList(list[Record]):
 
     def __init__(self, records: Iterable[Record] = ()) -> None:
         super().__init__(records)
-        # built eagerly so that inserting pays for indexing, not the first (latency-sensitive) match
-        self._index: _Index | None = _Index()
-        for record in self:
-            self._index.add(record)
-
-    def append(self, record: Record) -> None:
-        super().append(record)
-        if self._index is not None:
-            self._index.add(record)
+        self._index: _Index | None = None
 
     def lookup(self, plate: str, max_ed: int) -> list[tuple[int, int]]:
         """``(position, distance)`` of every record whose ``plate_conv`` is within ``max_ed``, ascending."""
         index = self._index
         if index is None or len(index.plates) != len(self):
-            index = _Index()
-            for record in self:
-                index.add(record)
-            self._index = index
+            with _CATCH_UP:
+                index = self._index
+                if index is None or len(index.plates) > len(self):
+                    index = _Index()
+                indexed = len(index.plates)
+                if indexed < len(self):
+                    # records appended since the last lookup (append is list's own, free of index work)
+                    index.extend(itertools.islice(self, indexed, None))
+                self._index = index
         return index.candidates(plate, max_ed)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
@@ -172,9 +176,7 @@ class RecordList(list[Record]):
 
     __setitem__ = _invalidating("__setitem__")
     __delitem__ = _invalidating("__delitem__")
-    __iadd__ = _invalidating("__iadd__")
     __imul__ = _invalidating("__imul__")
-    extend = _invalidating("extend")
     insert = _invalidating("insert")
     pop = _invalidating("pop")
     remove = _invalidating("remove")
