@@ -249,3 +249,14 @@ def test_index_finds_every_plate_within_one_edit_exhaustively():
         expected = [(i, d) for i, w in enumerate(words) if (d := Levenshtein.distance(query, w)) <= 1]
         assert records.lookup(query, 1) == expected, query
         assert records.lookup(query, 0) == [(words.index(query), 0)]
+
+
+def test_records_appended_after_a_lookup_are_found(selector):
+    records = RecordList([{"plate_conv": "AB12", "id": 1}])
+    assert records.lookup("AB12", 1) == [(0, 0)]
+    records.append({"plate_conv": "AB13", "id": 2})
+    records += [{"plate_conv": "AB12", "id": 3}]
+    records.extend([{"plate_conv": "XX", "id": 4}])
+    assert records.lookup("AB12", 1) == [(0, 0), (1, 1), (2, 0)]
+    records *= 0
+    assert records.lookup("AB12", 1) == []
