@@ -37,6 +37,7 @@ __all__ = [
     "ZeroMQTransport",
     "deinit_sentry",
     "init_sentry",
+    "is_initialized",
     "register_personal_data_keys",
     "scrub_breadcrumb",
     "scrub_event",
