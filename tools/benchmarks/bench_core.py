@@ -76,13 +76,26 @@ def _sample(case: str, env: dict[str, str]) -> dict[str, float]:
         subprocess.run([sys.executable, "-c", "pass"], check=True, env=env, timeout=60)
         wall = time.perf_counter() - begin
         out = subprocess.run(
-            [sys.executable, "-c", "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
-            capture_output=True, text=True, check=True, env=env, timeout=60,
+            [
+                sys.executable,
+                "-c",
+                "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            timeout=60,
         )
         return {"wall_s": wall, "peak_mb": int(out.stdout) / 1024}
     begin = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", case], capture_output=True, text=True, check=True, env=env, timeout=120
+        [sys.executable, __file__, "--worker", case],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
     )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - begin
@@ -98,8 +111,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
     n = SAMPLES_QUICK if quick else SAMPLES_FULL
     with BrokerProcess() as broker:
-        env = dict(os.environ, TESTING="true", NAME="bench_core", BROKER_SUB=broker.sub_endpoint,
-                   BROKER_PUB=broker.pub_endpoint)
+        env = dict(
+            os.environ,
+            TESTING="true",
+            NAME="bench_core",
+            BROKER_SUB=broker.sub_endpoint,
+            BROKER_PUB=broker.pub_endpoint,
+        )
         env.pop("LOG_FORMAT", None)
         ours = [_sample("ours", env) for _ in range(n)]
         zmq_base = [_sample("pyzmq", env) for _ in range(n)]
@@ -108,36 +126,55 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     ready, base_ready = _median(ours, "ready_s") * ms, _median(zmq_base, "ready_s") * ms
     return [
         {
-            "benchmark": "core", "case": "startup to ready (init_openmodule, broker up)",
-            "value": round(ready, 2), "unit": "ms",
+            "benchmark": "core",
+            "case": "startup to ready (init_openmodule, broker up)",
+            "value": round(ready, 2),
+            "unit": "ms",
             "baseline_case": "bare pyzmq PUB+SUB connect until one message comes back",
-            "baseline_value": round(base_ready, 2), "target": "< 100 ms", "met": ready < 100,
+            "baseline_value": round(base_ready, 2),
+            "target": "< 100 ms",
+            "met": ready < 100,
         },
         {
-            "benchmark": "core", "case": "shutdown_openmodule",
-            "value": round(_median(ours, "shutdown_s") * ms, 2), "unit": "ms",
+            "benchmark": "core",
+            "case": "shutdown_openmodule",
+            "value": round(_median(ours, "shutdown_s") * ms, 2),
+            "unit": "ms",
             "baseline_case": "bare pyzmq close + term",
-            "baseline_value": round(_median(zmq_base, "shutdown_s") * ms, 2), "target": "< 1000 ms",
+            "baseline_value": round(_median(zmq_base, "shutdown_s") * ms, 2),
+            "target": "< 1000 ms",
             "met": _median(ours, "shutdown_s") < 1.0,
         },
         {
-            "benchmark": "core", "case": "import openmodule.core",
-            "value": round(_median(ours, "import_s") * ms, 1), "unit": "ms",
+            "benchmark": "core",
+            "case": "import openmodule.core",
+            "value": round(_median(ours, "import_s") * ms, 1),
+            "unit": "ms",
             "baseline_case": "import zmq",
-            "baseline_value": round(_median(zmq_base, "import_s") * ms, 1), "target": None, "met": None,
+            "baseline_value": round(_median(zmq_base, "import_s") * ms, 1),
+            "target": None,
+            "met": None,
         },
         {
-            "benchmark": "core", "case": "minimal service process, wall time",
-            "value": round(_median(ours, "wall_s") * ms, 1), "unit": "ms",
+            "benchmark": "core",
+            "case": "minimal service process, wall time",
+            "value": round(_median(ours, "wall_s") * ms, 1),
+            "unit": "ms",
             "baseline_case": "python -c pass",
-            "baseline_value": round(_median(bare, "wall_s") * ms, 1), "target": None, "met": None,
+            "baseline_value": round(_median(bare, "wall_s") * ms, 1),
+            "target": None,
+            "met": None,
         },
         {
-            "benchmark": "core", "case": "minimal service peak RSS",
-            "value": round(_median(ours, "peak_mb"), 1), "unit": "MB",
+            "benchmark": "core",
+            "case": "minimal service peak RSS",
+            "value": round(_median(ours, "peak_mb"), 1),
+            "unit": "MB",
             "baseline_case": "python -c pass (bare pyzmq connect: "
-                             f"{round(_median(zmq_base, 'peak_mb'), 1)} MB)",
-            "baseline_value": round(_median(bare, "peak_mb"), 1), "target": None, "met": None,
+            f"{round(_median(zmq_base, 'peak_mb'), 1)} MB)",
+            "baseline_value": round(_median(bare, "peak_mb"), 1),
+            "target": None,
+            "met": None,
         },
     ]
 

@@ -13,13 +13,27 @@ from typing import Any
 
 import pytest
 import zmq
-
 from openmodule.config import settings
 
 ENV_KEYS = [
-    "TESTING", "DEBUG", "VERSION", "AUTH_RESOURCE", "DEVICE_HOST", "LOG_LEVEL", "LOG_FORMAT", "BROKER_PUB",
-    "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE", "NAME", "REDIS_HOST", "REDIS_PORT", "REDIS_DB",
-    "REDIS_PASSWORD", "REDIS_CONNECTION_STATUS_KEY", "SENTRY_DSN",
+    "TESTING",
+    "DEBUG",
+    "VERSION",
+    "AUTH_RESOURCE",
+    "DEVICE_HOST",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "BROKER_PUB",
+    "BROKER_SUB",
+    "BROKER_HOST",
+    "SETTINGS_MODULE",
+    "NAME",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_DB",
+    "REDIS_PASSWORD",
+    "REDIS_CONNECTION_STATUS_KEY",
+    "SENTRY_DSN",
 ]
 
 HERE = Path(__file__).parent
@@ -51,7 +65,9 @@ def configured(broker: Any) -> Any:
     """The lazy settings, configured for a test service on the session broker."""
     settings.configure(types.SimpleNamespace())
     settings.override(
-        NAME=f"core_test_{uuid.uuid4().hex[:6]}", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        NAME=f"core_test_{uuid.uuid4().hex[:6]}",
+        BROKER_SUB=broker.sub_endpoint,
+        BROKER_PUB=broker.pub_endpoint,
     )
     return settings
 
@@ -197,14 +213,23 @@ def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., Service]]
 
     def start(*args: str, env: dict[str, str] | None = None) -> Service:
         full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-        full_env.update({
-            "TESTING": "true", "NAME": f"svc_{uuid.uuid4().hex[:6]}", "BROKER_SUB": broker.sub_endpoint,
-            "BROKER_PUB": broker.pub_endpoint, "PYTHONUNBUFFERED": "1",
-        })
+        full_env.update(
+            {
+                "TESTING": "true",
+                "NAME": f"svc_{uuid.uuid4().hex[:6]}",
+                "BROKER_SUB": broker.sub_endpoint,
+                "BROKER_PUB": broker.pub_endpoint,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         full_env.update(env or {})
         proc = subprocess.Popen(
-            [sys.executable, str(HERE / "service_main.py"), *args], cwd=tmp_path, env=full_env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, str(HERE / "service_main.py"), *args],
+            cwd=tmp_path,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         services.append(Service(proc))
         return services[-1]

@@ -1,8 +1,7 @@
-"""A minimal service for the subprocess tests: python service_main.py [block|crash-on-shutdown]."""
+"""A minimal service for the subprocess tests: prints READY, blocks on "block" messages, exits on SIGTERM."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import types
@@ -17,7 +16,6 @@ class BlockMessage(ZMQMessage):
 
 
 def main() -> None:
-    mode = sys.argv[1] if len(sys.argv) > 1 else ""
     settings.configure(types.ModuleType("config"))  # everything from the environment
     started = time.monotonic()
     release = threading.Event()

@@ -5,7 +5,6 @@ import types
 from typing import Any
 
 import pytest
-
 from openmodule.connection_status import (
     TIMEOUT,
     BridgeStatus,
@@ -40,14 +39,25 @@ class StubRPC:
 
 
 def redis_config(key: str, **overrides: Any) -> Any:
-    values = dict(REDIS_HOST="127.0.0.1", REDIS_PORT=6379, REDIS_DB=0, REDIS_PASSWORD=None,
-                  REDIS_CONNECTION_STATUS_KEY=key)
+    values = dict(
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=6379,
+        REDIS_DB=0,
+        REDIS_PASSWORD=None,
+        REDIS_CONNECTION_STATUS_KEY=key,
+    )
     values.update(overrides)
     return types.SimpleNamespace(**values)
 
 
-def make(answer: Any = None, *, key: str = "unused", clock: FakeClock | None = None, redis: bool = False,
-         **config: Any) -> tuple[ConnectionStatusListener, MessageDispatcher, StubRPC | None, FakeClock]:
+def make(
+    answer: Any = None,
+    *,
+    key: str = "unused",
+    clock: FakeClock | None = None,
+    redis: bool = False,
+    **config: Any,
+) -> tuple[ConnectionStatusListener, MessageDispatcher, StubRPC | None, FakeClock]:
     clock = clock or FakeClock()
     dispatcher = MessageDispatcher()
     rpc = StubRPC(answer) if answer is not None else None
@@ -58,8 +68,12 @@ def make(answer: Any = None, *, key: str = "unused", clock: FakeClock | None = N
 
 
 def send(dispatcher: MessageDispatcher, connected: str, bridge: str | None = None) -> None:
-    message: dict[str, Any] = {"type": "connection_status", "name": "rpc_client", "timestamp": 1.0,
-                               "connected": connected}
+    message: dict[str, Any] = {
+        "type": "connection_status",
+        "name": "rpc_client",
+        "timestamp": 1.0,
+        "connected": connected,
+    }
     if bridge is not None:
         message["bridge_status"] = bridge
     dispatcher.dispatch("connection_internal", message)
@@ -222,7 +236,9 @@ def test_parse_redis_status(raw: Any, expected: Any) -> None:
 def test_initial_status_from_redis(redis_key: str) -> None:
     import redis
 
-    redis.Redis(host="127.0.0.1", port=6379).set(redis_key, b'{"connected": "startup", "bridge_status": "online"}')
+    redis.Redis(host="127.0.0.1", port=6379).set(
+        redis_key, b'{"connected": "startup", "bridge_status": "online"}'
+    )
     listener, _, rpc, _ = make(ConnectionRPCResponse(connected="offline"), key=redis_key, redis=True)
     assert listener.get() == "startup"
     assert listener.get_bridge() == "online"
@@ -246,7 +262,9 @@ def test_garbage_in_redis_falls_back_to_rpc(redis_key: str) -> None:
 
 def test_redis_down_falls_back_to_rpc(redis_key: str) -> None:
     # port 1 on loopback: connection refused at once
-    listener, _, rpc, _ = make(ConnectionRPCResponse(connected="online"), key=redis_key, redis=True, REDIS_PORT=1)
+    listener, _, rpc, _ = make(
+        ConnectionRPCResponse(connected="online"), key=redis_key, redis=True, REDIS_PORT=1
+    )
     assert listener.get() == "online"
     assert rpc is not None and rpc.calls == [("connection", "status")]
 
@@ -258,7 +276,8 @@ def test_redis_down_and_rpc_failing_means_shutdown(redis_key: str) -> None:
 
 def test_rpc_not_attempted_on_forbidden_thread() -> None:
     rpc = StubRPC(ConnectionRPCResponse(connected="online"))
-    listener = ConnectionStatusListener(None, rpc, config=redis_config("x"), use_redis=False,
-                                        rpc_forbidden=lambda: True)
+    listener = ConnectionStatusListener(
+        None, rpc, config=redis_config("x"), use_redis=False, rpc_forbidden=lambda: True
+    )
     assert listener.get() == "shutdown"
     assert rpc.calls == []

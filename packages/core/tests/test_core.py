@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import zmq
-
 from openmodule.config import override_context
 from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
 from openmodule.core import OpenModuleCore, core, init_openmodule, shutdown_openmodule
@@ -112,7 +111,9 @@ def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_f
 
     instance.messages.register_handler("demo", DemoMessage, block, register_schema=False)
     try:
-        wait_for(lambda: bus.publish(DemoMessage(value=1), "demo") or entered.is_set(), what="blocked handler")
+        wait_for(
+            lambda: bus.publish(DemoMessage(value=1), "demo") or entered.is_set(), what="blocked handler"
+        )
         bus.subscribe("healthpong")
         pong = None
         deadline = time.monotonic() + 10
@@ -140,8 +141,9 @@ def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: 
             """Answers like the device's RPC client service."""
             return ConnectionRPCResponse(connected="online", bridge_status="online")
 
-        server.register_handler("connection", "status", EmptyModel, ConnectionRPCResponse, status,
-                                register_schema=False)
+        server.register_handler(
+            "connection", "status", EmptyModel, ConnectionRPCResponse, status, register_schema=False
+        )
         server.run_as_thread()
         try:
             assert instance.connection_listener.get() == ConnectionStatus.online
@@ -151,8 +153,9 @@ def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: 
             shutdown_openmodule()
 
 
-def test_connection_status_message_reaches_listener(configured: Any, bus: Any, wait_for: Any,
-                                                     redis_key: str) -> None:
+def test_connection_status_message_reaches_listener(
+    configured: Any, bus: Any, wait_for: Any, redis_key: str
+) -> None:
     import redis
 
     redis.Redis(host="127.0.0.1").set(redis_key, b"offline")
@@ -160,10 +163,16 @@ def test_connection_status_message_reaches_listener(configured: Any, bus: Any, w
         instance = start(configured)
         listener = instance.connection_listener
         assert listener.get() == "offline"
-        message = {"type": "connection_status", "name": "rpc_client", "timestamp": time.time(),
-                   "connected": "startup"}
-        wait_for(lambda: bus.publish(message, "connection_internal") or listener.get() == "startup",
-                 what="status from the bus")
+        message = {
+            "type": "connection_status",
+            "name": "rpc_client",
+            "timestamp": time.time(),
+            "connected": "startup",
+        }
+        wait_for(
+            lambda: bus.publish(message, "connection_internal") or listener.get() == "startup",
+            what="status from the bus",
+        )
         assert listener.previous == "offline"
         shutdown_openmodule()
 
@@ -185,7 +194,9 @@ def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus:
             met.set()
 
     instance.messages.register_handler("demo", DemoMessage, handler, register_schema=False)
-    wait_for(lambda: bus.publish(DemoMessage(value=0), "demo") or first_entered.is_set(), what="first handler")
+    wait_for(
+        lambda: bus.publish(DemoMessage(value=0), "demo") or first_entered.is_set(), what="first handler"
+    )
     wait_for(lambda: bus.publish(DemoMessage(value=1), "demo") or outcome, what="second handler")
     assert outcome == [True]
     shutdown_openmodule()
@@ -198,7 +209,9 @@ def test_health_handler_is_deprecated_but_stored(configured: Any) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         instance = start(configured, health_handler=handler)
-    assert any(issubclass(w.category, DeprecationWarning) and "health_handler" in str(w.message) for w in caught)
+    assert any(
+        issubclass(w.category, DeprecationWarning) and "health_handler" in str(w.message) for w in caught
+    )
     assert instance.health.health_handler is handler
     shutdown_openmodule()
 
@@ -219,7 +232,7 @@ def test_sentry_on_publishes_events_on_the_bus(configured: Any, bus: Any) -> Non
     start(configured, sentry=True)
     try:
         bus.subscribe("sentry")
-        time.sleep(0)  # noqa: ASYNC251
+        time.sleep(0)
         deadline = time.monotonic() + 10
         event = None
         while event is None and time.monotonic() < deadline:

@@ -10,7 +10,6 @@ import types
 from pathlib import Path
 
 import pytest
-
 from openmodule.core import copy_dsgvo_config
 from openmodule.logging import JsonFormatter, json_logging_requested
 
@@ -18,8 +17,14 @@ from openmodule.logging import JsonFormatter, json_logging_requested
 def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("LOG_FORMAT", "TESTING")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # -- logging ---------------------------------------------------------------------------------------
@@ -27,7 +32,12 @@ def test_json_formatter() -> None:
     record = logging.LogRecord("svc.x", logging.WARNING, "f.py", 3, "gate %s", ("g1",), None)
     record.gate = "g1"
     data = json.loads(JsonFormatter().format(record))
-    assert (data["level"], data["logger"], data["message"], data["gate"]) == ("WARNING", "svc.x", "gate g1", "g1")
+    assert (data["level"], data["logger"], data["message"], data["gate"]) == (
+        "WARNING",
+        "svc.x",
+        "gate g1",
+        "g1",
+    )
     assert data["time"].endswith("+00:00")
 
 
@@ -119,7 +129,6 @@ def test_thread_crash_in_testing_goes_to_file(tmp_path: Path) -> None:
 
 def test_keyboard_interrupt_and_context_terminated_are_quiet() -> None:
     import zmq
-
     from openmodule.threading import get_thread_wrapper
 
     def interrupted() -> None:

@@ -9,16 +9,24 @@ from pathlib import Path
 
 import pytest
 
-MODULES = ["openmodule.core", "openmodule.connection_status", "openmodule.sentry", "openmodule.logging",
-           "openmodule.threading", "openmodule.utils.redis"]
+MODULES = [
+    "openmodule.core",
+    "openmodule.connection_status",
+    "openmodule.sentry",
+    "openmodule.logging",
+    "openmodule.threading",
+    "openmodule.utils.redis",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_complete(name: str) -> None:
     module = importlib.import_module(name)
     public = {
-        n for n, v in vars(module).items()
-        if not n.startswith("_") and (inspect.isclass(v) or inspect.isfunction(v))
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_")
+        and (inspect.isclass(v) or inspect.isfunction(v))
         and getattr(v, "__module__", "").startswith(name)
     }
     assert public <= set(module.__all__), public - set(module.__all__)
@@ -27,8 +35,10 @@ def test_all_is_complete(name: str) -> None:
 
 
 def test_import_core_stays_light() -> None:
-    code = ("import sys, openmodule.core, openmodule.connection_status; "
-            "print(sorted(m for m in ('sentry_sdk', 'redis', 'sqlalchemy', 'openmodule.database') if m in sys.modules))")
+    code = (
+        "import sys, openmodule.core, openmodule.connection_status; "
+        "print(sorted(m for m in ('sentry_sdk', 'redis', 'sqlalchemy', 'openmodule.database') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
 

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-
 from openmodule.sentry import (
     FILTERED,
     SentryEvent,
@@ -31,8 +30,12 @@ def config(**overrides: Any) -> Any:
 def captured() -> Any:
     """Sentry initialized with the bus transport; published (message, topic) pairs are collected."""
     published: list[tuple[Any, str]] = []
-    yield published, lambda **kw: init_sentry(config(**kw), lambda m, t: published.append((m, t)),
-                                              extras={"extra_key": 1})
+    yield (
+        published,
+        lambda **kw: init_sentry(
+            config(**kw), lambda m, t: published.append((m, t)), extras={"extra_key": 1}
+        ),
+    )
     deinit_sentry()
 
 
@@ -113,10 +116,16 @@ def test_logged_error_keeps_template_only(captured: Any) -> None:
 
 def test_scrub_functions_directly() -> None:
     register_personal_data_keys("ticket_code")
-    event = {"extra": {"Ticket_Code": "T1", "LICENSE_PLATE": "X", "ok": [{"vehicle_ids": ["a"]}]},
-             "logentry": {"message": "m %s", "params": ["secret"], "formatted": "m secret"}}
+    event = {
+        "extra": {"Ticket_Code": "T1", "LICENSE_PLATE": "X", "ok": [{"vehicle_ids": ["a"]}]},
+        "logentry": {"message": "m %s", "params": ["secret"], "formatted": "m secret"},
+    }
     scrubbed = scrub_event(event, {})
-    assert scrubbed["extra"] == {"Ticket_Code": FILTERED, "LICENSE_PLATE": FILTERED, "ok": [{"vehicle_ids": FILTERED}]}
+    assert scrubbed["extra"] == {
+        "Ticket_Code": FILTERED,
+        "LICENSE_PLATE": FILTERED,
+        "ok": [{"vehicle_ids": FILTERED}],
+    }
     assert scrubbed["logentry"] == {"message": "m %s", "params": [FILTERED], "formatted": "m %s"}
     record = logging.LogRecord("x", logging.INFO, "f", 1, "plate %s", ("P1",), None)
     crumb = scrub_breadcrumb({"message": "plate P1", "data": {"medium_id": "m"}}, {"log_record": record})

@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from openmodule.connection_status._models import (
     BridgeStatus,
@@ -23,11 +23,6 @@ RPC_CHANNEL = "connection"
 RPC_TYPE = "status"
 #: Without a message or RPC answer for this long, a live status (startup/online) becomes ``shutdown``.
 TIMEOUT = 60.0
-
-
-class _Dispatcher(Protocol):
-    def register_handler(self, topic: str, message_class: Any, handler: Any, **kwargs: Any) -> Any: ...
-    def unregister_handler(self, listener: Any) -> Any: ...
 
 
 class ConnectionStatusListener:
@@ -49,7 +44,7 @@ class ConnectionStatusListener:
 
     def __init__(
         self,
-        dispatcher: _Dispatcher | None,
+        dispatcher: Any,  # any openmodule dispatcher (register_handler / unregister_handler)
         rpc_client: Any = None,
         *,
         config: Any = None,
@@ -103,7 +98,7 @@ class ConnectionStatusListener:
         with self._cond:
             return self._bridge
 
-    def changed(self, id: str) -> bool:  # noqa: A002 - name of the public API
+    def changed(self, id: str) -> bool:
         """True the first time ``id`` asks after each change (and the first time ever)."""
         self.check_timeout()
         self._ensure_initialized()
@@ -169,7 +164,9 @@ class ConnectionStatusListener:
                 return True
         return False
 
-    def _set_locked(self, connected: ConnectionStatus, bridge: BridgeStatus | None, *, first: bool = False) -> None:
+    def _set_locked(
+        self, connected: ConnectionStatus, bridge: BridgeStatus | None, *, first: bool = False
+    ) -> None:
         if not first:
             self.previous = self._status if self._status is not None else ConnectionStatus.shutdown
             self.previous_bridge = self._bridge
@@ -180,7 +177,9 @@ class ConnectionStatusListener:
         self._changed_ids.clear()
         log.info(
             "connection status changed: %s -> %s (bridge %s -> %s)",
-            self.previous.value, connected.value, getattr(self.previous_bridge, "value", None),
+            self.previous.value,
+            connected.value,
+            getattr(self.previous_bridge, "value", None),
             getattr(bridge, "value", None),
         )
         self._cond.notify_all()
@@ -209,7 +208,7 @@ class ConnectionStatusListener:
                     self._last_seen = self._time()
                 else:
                     self._update(response.connected, response.bridge_status)
-                return self._status
+                return self._status if self._status is not None else ConnectionStatus.shutdown
 
     def _settings(self) -> Any:
         if self._config is not None:

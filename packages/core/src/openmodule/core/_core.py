@@ -16,7 +16,6 @@ from types import FrameType
 from typing import Any
 
 import zmq
-
 from openmodule.alert import AlertHandler
 from openmodule.config import validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
@@ -98,7 +97,11 @@ class OpenModuleCore:
 
     def threads(self) -> list[threading.Thread]:
         """The threads this core runs (both message loops)."""
-        return [t for t in (getattr(self._loop, "_thread", None), getattr(self._loop_internal, "_thread", None)) if t]
+        return [
+            t
+            for t in (getattr(self._loop, "_thread", None), getattr(self._loop_internal, "_thread", None))
+            if t
+        ]
 
     def publish(self, message: Any, topic: str) -> None:
         """Send ``message`` (a model or dict) on ``topic`` through the core's single PUB socket; thread-safe."""
@@ -128,9 +131,14 @@ class OpenModuleCore:
             for suffix, dispatcher in (("_m", self.messages), ("_i", self._messages_internal)):
                 topic = base + suffix
                 pending[topic] = dispatcher
-                handles.append((dispatcher, dispatcher.register_handler(
-                    topic, ZMQMessage, arrived(topic), match_type=False, register_schema=False
-                )))
+                handles.append(
+                    (
+                        dispatcher,
+                        dispatcher.register_handler(
+                            topic, ZMQMessage, arrived(topic), match_type=False, register_schema=False
+                        ),
+                    )
+                )
             deadline = time.monotonic() + timeout
             interval = 0.002
             while pending:
@@ -199,7 +207,7 @@ def _sigterm_handler(signum: int, frame: FrameType | None) -> None:
 def init_openmodule(
     config: Any,
     sentry: bool | None = None,
-    logging: bool = True,  # noqa: FBT001 - names of the reference API
+    logging: bool = True,
     dsgvo: bool = True,
     health_handler: Any = None,
     context: zmq.Context | None = None,
@@ -229,7 +237,9 @@ def init_openmodule(
     global _core, _owns_context, _previous_sigterm, _sigterm_installed
     if health_handler is not None:
         warnings.warn(
-            "health_handler is deprecated and ignored, use metrics and alerts", DeprecationWarning, stacklevel=2
+            "health_handler is deprecated and ignored, use metrics and alerts",
+            DeprecationWarning,
+            stacklevel=2,
         )
     validate_config_module(config)
     with _core_lock:
@@ -242,7 +252,9 @@ def init_openmodule(
             context = zmq.Context()
         executor = None
         if dispatcher_max_threads > 1:
-            executor = ThreadPoolExecutor(max_workers=dispatcher_max_threads, thread_name_prefix="openmodule-handler")
+            executor = ThreadPoolExecutor(
+                max_workers=dispatcher_max_threads, thread_name_prefix="openmodule-handler"
+            )
         try:
             instance = OpenModuleCore(context, config, messages_executor=executor)
         except BaseException:
@@ -260,7 +272,9 @@ def init_openmodule(
         if getattr(config, "DEBUG", False):
             log.warning(
                 "%s\nDEBUG mode is active: do not run it like this in production. Set DEBUG=False (or run "
-                "inside docker with a VERSION) to disable it.\n%s", "#" * 60, "#" * 60,
+                "inside docker with a VERSION) to disable it.\n%s",
+                "#" * 60,
+                "#" * 60,
             )
         if wait_for_broker:
             instance.wait_for_broker(BROKER_TIMEOUT)

@@ -27,7 +27,9 @@ def _atomic_copy(source: Path, target: Path) -> None:
         raise
 
 
-def copy_dsgvo_config(data_folder: str | os.PathLike[str] = "/data", working_dir: str | os.PathLike[str] = ".") -> None:
+def copy_dsgvo_config(
+    data_folder: str | os.PathLike[str] = "/data", working_dir: str | os.PathLike[str] = "."
+) -> None:
     """Copy ``<data>/config.yml`` to ``<data>/dsgvo-config.yml`` and ``./dsgvo-default.yml`` to
     ``<data>/dsgvo-default.yml``; does nothing when the data folder does not exist.
 

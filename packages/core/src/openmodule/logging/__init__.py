@@ -58,7 +58,9 @@ def init_logging(core_or_config: Any, *, json: bool | None = None) -> None:
     ``core_or_config`` is the core (its ``config`` is used) or the config object itself.
     """
     config = getattr(core_or_config, "config", core_or_config)
-    assert hasattr(config, "LOG_LEVEL"), "config has no LOG_LEVEL: use openmodule.config.settings or define it"
+    assert hasattr(config, "LOG_LEVEL"), (
+        "config has no LOG_LEVEL: use openmodule.config.settings or define it"
+    )
     level = config.LOG_LEVEL
     if isinstance(level, str):
         level = logging.getLevelName(level.upper())

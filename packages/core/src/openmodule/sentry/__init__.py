@@ -25,10 +25,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sentry_sdk
+from openmodule.models.base import ZMQMessage
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
-
-from openmodule.models.base import ZMQMessage
 
 __all__ = [
     "FILTERED",
@@ -52,10 +51,34 @@ FILTERED = "[Filtered]"
 
 #: Keys (compared case-insensitively) whose values are personal data in the sense of the GDPR.
 PERSONAL_DATA_KEYS: set[str] = {
-    "plate", "plates", "license_plate", "licence_plate", "lpr", "lp", "lpr_id", "plate_raw",
-    "vehicle_id", "vehicle_ids", "vehicleid", "medium", "medium_id", "media", "qr", "qr_code", "nfc", "pin",
-    "card", "card_number", "email", "phone", "phone_number", "customer", "customer_name", "first_name",
-    "last_name", "address",
+    "plate",
+    "plates",
+    "license_plate",
+    "licence_plate",
+    "lpr",
+    "lp",
+    "lpr_id",
+    "plate_raw",
+    "vehicle_id",
+    "vehicle_ids",
+    "vehicleid",
+    "medium",
+    "medium_id",
+    "media",
+    "qr",
+    "qr_code",
+    "nfc",
+    "pin",
+    "card",
+    "card_number",
+    "email",
+    "phone",
+    "phone_number",
+    "customer",
+    "customer_name",
+    "first_name",
+    "last_name",
+    "address",
 }
 _keys_lock = threading.Lock()
 
@@ -98,7 +121,9 @@ def _scrub(value: Any, depth: int = 0) -> Any:
 def _scrub_logentry(entry: Any) -> None:
     # Log arguments are where plates end up ("vehicle %s entered"): keep the template, drop the values.
     if isinstance(entry, dict) and entry.get("params"):
-        entry["params"] = [FILTERED for _ in entry["params"]] if isinstance(entry["params"], list) else FILTERED
+        entry["params"] = (
+            [FILTERED for _ in entry["params"]] if isinstance(entry["params"], list) else FILTERED
+        )
         if "message" in entry:
             entry["formatted"] = entry["message"]
 

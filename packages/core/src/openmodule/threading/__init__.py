@@ -53,7 +53,7 @@ def get_thread_wrapper(function: Callable[P, R], return_code: int = 10) -> Calla
             return function(*args, **kwargs)
         except _quiet_exceptions():
             return None
-        except BaseException:  # noqa: BLE001 - the policy is: any crash ends the process
+        except BaseException:
             text = f"thread {threading.current_thread().name} crashed:\n{traceback.format_exc()}"
             if _testing():
                 try:
@@ -77,5 +77,3 @@ def _testing() -> bool:
         return bool(getattr(config.settings, "TESTING", False))
     except Exception:  # no settings module: the environment decides
         return config.testing()
-
-
