@@ -100,3 +100,46 @@ def test_connection_status_mocker():
     assert woke == [True]
     assert mocker.get() == ConnectionStatus.offline and mocker.previous == ConnectionStatus.online
     assert mocker.wait_for_change(timeout=0.05) is False
+
+
+# -- access service mixins ---------------------------------------------------------------------------------
+from openmodule.models.access_service import AccessCheckResponse, AccessRequestVehicle  # noqa: E402
+from openmodule.models.vehicle import LPRMedium  # noqa: E402
+from openmodule.utils.access_service import AccessServiceWithSessions  # noqa: E402
+from openmodule_test.access_service import AccessServiceWithSessionsTestMixin  # noqa: E402
+
+
+class PlateList(AccessServiceWithSessions):
+    allowed = {"GARIVO1"}
+
+    def __init__(self, dispatcher):
+        super().__init__(dispatcher)
+        self.checked_in = MockEvent()
+        self.checked_out = MockEvent()
+
+    def rpc_check_access(self, request, message=None):
+        plate = request.vehicle.lpr.id if request.vehicle.lpr else None
+        return AccessCheckResponse(success=plate in self.allowed)
+
+    def check_in_session(self, message):
+        self.checked_in(message)
+
+    def check_out_session(self, message):
+        self.checked_out(message)
+
+
+class AccessServiceMixinTest(AccessServiceWithSessionsTestMixin):
+    access_service_class = PlateList
+
+    def test_check_auth_calls_the_service(self):
+        assert self.check_auth(AccessRequestVehicle(lpr=LPRMedium(id="GARIVO1"))).success is True
+        assert self.check_auth(AccessRequestVehicle(lpr=LPRMedium(id="OTHER1"))).success is False
+
+    def test_session_messages_reach_the_handlers(self):
+        self.send_session_start_message(session_id="s-42")
+        self.access_service.checked_in.wait_for_call()
+        assert self.access_service.checked_in.call_args.args[0].id == "s-42"
+        self.send_session_finish_message(session_id="s-42")
+        self.access_service.checked_out.wait_for_call()
+        message = self.access_service.checked_out.call_args.args[0]
+        assert message.exit_data["gate"] == "gate2" and message.access_id == "user-1"
