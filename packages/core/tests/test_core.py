@@ -132,7 +132,7 @@ def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_f
     shutdown_openmodule()
 
 
-def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: str) -> None:
+def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: str, wait_for: Any) -> None:
     with override_context(REDIS_CONNECTION_STATUS_KEY=redis_key, REDIS_HOST="127.0.0.1"):
         instance = start(configured)
         server = RPCServer(instance.context, publish=instance.publish)
@@ -146,6 +146,17 @@ def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: 
         )
         server.run_as_thread()
         try:
+            # the server's subscription travels to the broker asynchronously: wait until it answers
+            def answered() -> bool:
+                try:
+                    instance.rpc_client.rpc(
+                        "connection", "status", EmptyModel(), ConnectionRPCResponse, timeout=0.5
+                    )
+                    return True
+                except TimeoutError:
+                    return False
+
+            wait_for(answered, what="rpc server")
             assert instance.connection_listener.get() == ConnectionStatus.online
             assert instance.connection_listener.get_bridge() == "online"
         finally:
