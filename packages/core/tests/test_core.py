@@ -213,18 +213,42 @@ def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus:
     shutdown_openmodule()
 
 
-def test_health_handler_is_deprecated_but_stored(configured: Any) -> None:
-    def handler() -> Any:
-        return None
+def test_readme_health_handler_reaches_the_pong(configured: Any, bus: Any) -> None:
+    """init_openmodule(health_handler=f) as the README shows: its result is on the wire."""
+    from openmodule.health import health_error
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        instance = start(configured, health_handler=handler)
-    assert any(
-        issubclass(w.category, DeprecationWarning) and "health_handler" in str(w.message) for w in caught
-    )
-    assert instance.health.health_handler is handler
+    def unhealthy() -> Any:
+        return health_error("camera unreachable", meta={"camera": "cam_1"})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # the README's API does not warn
+        instance = start(configured, health_handler=unhealthy)
+    assert instance.health.health_handler is unhealthy
+    bus.subscribe("healthpong")
+    pong = None
+    deadline = time.monotonic() + 10
+    while pong is None and time.monotonic() < deadline:
+        bus.publish({"type": "ping", "name": "health_poller", "timestamp": time.time()}, "healthz")
+        try:
+            candidate = bus.receive("healthpong", timeout=0.5)
+        except AssertionError:
+            continue
+        if candidate.get("name") == configured.NAME:
+            pong = candidate
+    assert pong is not None, "no pong"
+    assert pong["pong"]["status"] == "error"
+    assert pong["pong"]["message"] == "camera unreachable"
+    assert pong["pong"]["meta"] == {"camera": "cam_1"}
     shutdown_openmodule()
+
+
+def test_core_hands_its_rpc_client_to_databox(configured: Any) -> None:
+    from openmodule.utils.databox import get_default_rpc_client
+
+    instance = start(configured)
+    assert get_default_rpc_client() is instance.rpc_client
+    shutdown_openmodule()
+    assert get_default_rpc_client() is None
 
 
 def test_sigterm_handler_installed_and_restored(configured: Any) -> None:

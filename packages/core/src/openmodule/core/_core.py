@@ -10,7 +10,6 @@ import string
 import sys
 import threading
 import time
-import warnings
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
@@ -25,6 +24,7 @@ from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient
 from openmodule.threading import get_thread_wrapper
+from openmodule.utils.databox import get_default_rpc_client, set_default_rpc_client
 
 log = logging.getLogger("openmodule.core")
 
@@ -70,6 +70,8 @@ class OpenModuleCore:
         self.messages = self._loop.dispatcher
         self._messages_internal = self._loop_internal.dispatcher
         self.rpc_client = RPCClient(self._messages_internal, self.publish, _warn=False)
+        # upload() lives below the core: hand it the client so it can trigger the databox service.
+        set_default_rpc_client(self.rpc_client)
         self.health = Health(self._messages_internal, self.publish, config=config)
         self.alerts = AlertHandler(self.publish, config=config)
         self.connection_listener = ConnectionStatusListener(
@@ -175,6 +177,8 @@ class OpenModuleCore:
         self._shutdown_done = True
         self.connection_listener.shutdown()
         self.rpc_client.shutdown()
+        if get_default_rpc_client() is self.rpc_client:
+            set_default_rpc_client(None)
         self._loop_internal.stop(timeout)
         self._loop.stop(timeout)
         if self._messages_executor is not None:
@@ -235,12 +239,6 @@ def init_openmodule(
     handlers in a thread pool (no ordering); ``database=True`` opens the service database.
     """
     global _core, _owns_context, _previous_sigterm, _sigterm_installed
-    if health_handler is not None:
-        warnings.warn(
-            "health_handler is deprecated and ignored, use metrics and alerts",
-            DeprecationWarning,
-            stacklevel=2,
-        )
     validate_config_module(config)
     with _core_lock:
         if _core is not None:
