@@ -136,7 +136,7 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
     if venv is None and os.environ.get("OPENMODULE_VENV"):
         venv = Path(os.environ["OPENMODULE_VENV"]).resolve()
     if venv is None:
-        default_version = "%d.%d" % sys.version_info[:2]
+        default_version = f"{sys.version_info[0]}.{sys.version_info[1]}"
         venv = ROOT / (".venv" if version == default_version and python == sys.executable else f".venv-py{version}")
     stamp = venv / ".openmodule-stamp"
     fingerprint = _fingerprint(version)

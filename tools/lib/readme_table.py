@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import devenv  # noqa: E402
+import devenv
 
 README = devenv.ROOT / "README.md"
 START, END = "<!-- distribution-table:start -->", "<!-- distribution-table:end -->"

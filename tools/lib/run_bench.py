@@ -93,12 +93,12 @@ def main() -> int:
     table = [[r.get("benchmark"), r.get("case"), fmt(r.get("value")), r.get("unit", ""),
               r.get("baseline_case") or "-", fmt(r.get("baseline_value")), r.get("target") or "-",
               {True: "yes", False: "NO", None: "-"}[r.get("met")]] for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table, strict=False)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     print(line)
     print("-" * len(line))
     for t in table:
-        print("  ".join(str(x).ljust(w) for x, w in zip(t, widths)))
+        print("  ".join(str(x).ljust(w) for x, w in zip(t, widths, strict=False)))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "seconds": time.monotonic() - started,

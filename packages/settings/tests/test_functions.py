@@ -4,7 +4,6 @@ import logging
 import socket
 
 import pytest
-
 from openmodule import config
 from openmodule.config import _functions
 

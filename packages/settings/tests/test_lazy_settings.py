@@ -5,7 +5,6 @@ import types
 import unittest
 
 import pytest
-
 from openmodule import config
 from openmodule.config import GlobalSettings, LazySettings, override_context, override_settings, settings
 

@@ -4,7 +4,6 @@ import os
 import types
 
 import pytest
-
 from openmodule.config import settings
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import signal
+import tempfile
 import threading
 import time
 
 import pytest
-from sqlalchemy import text
-
 from openmodule.models.base import OpenModuleModel, ZMQMessage
 from openmodule.rpc import RPCClient, RPCServer
 from openmodule_test.alert import AlertTestMixin
@@ -21,6 +19,7 @@ from openmodule_test.main import MainTestMixin
 from openmodule_test.rpc import RPCServerTestMixin
 from openmodule_test.utils import DeveloperError
 from openmodule_test.zeromq import ZMQProtocol, ZMQTestMixin
+from sqlalchemy import text
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 

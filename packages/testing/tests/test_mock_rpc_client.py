@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient
 from openmodule_test.rpc import MockRPCClient

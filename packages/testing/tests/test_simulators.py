@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
 from openmodule.models.base import Direction
 from openmodule.models.vehicle import EnterDirection

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from openmodule.models.access_service import (
@@ -12,13 +12,14 @@ from openmodule.models.access_service import (
     SessionFinishMessage,
     SessionStartMessage,
 )
+
 from openmodule_test.core import OpenModuleCoreTestMixin
 
 __all__ = ["AccessServiceWithSessionsTestMixin", "BackendTestMixin"]
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class AccessServiceWithSessionsTestMixin(OpenModuleCoreTestMixin):

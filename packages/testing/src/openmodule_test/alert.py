@@ -20,13 +20,13 @@ class AlertTestMixin(ZMQTestMixin):
 
     topics = ["alert"]
 
-    def assertAlert(self, timeout: float = 3, **fields: Any) -> dict[str, Any]:  # noqa: N802
+    def assertAlert(self, timeout: float = 3, **fields: Any) -> dict[str, Any]:
         """The first alert whose top-level keys equal all given values; ``TimeoutError`` if none arrives."""
         self.assertSubscription("alert")
         _t, message = self.zmq_client.wait_for_message(lambda t, m: t == "alert" and _matches(m, fields), timeout)
         return message
 
-    def assertNoAlert(self, timeout: float = 3, **fields: Any) -> None:  # noqa: N802
+    def assertNoAlert(self, timeout: float = 3, **fields: Any) -> None:
         """No alert matching ``fields`` arrives within ``timeout`` seconds."""
         self.assertSubscription("alert")
         deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openmodule.core import init_openmodule, shutdown_openmodule
+
 from openmodule_test.health import HealthTestMixin
 
 

@@ -25,11 +25,11 @@ class HealthTestMixin(ZMQTestMixin):
         )
         return message
 
-    def assertHealthOk(self, message: dict[str, Any]) -> None:  # noqa: N802
+    def assertHealthOk(self, message: dict[str, Any]) -> None:
         status = message.get("pong", {}).get("status")
         self.assertEqual("ok", status, f"health is {status!r}: {message.get('pong')}")
 
-    def assertHealthError(self, message: dict[str, Any]) -> None:  # noqa: N802
+    def assertHealthError(self, message: dict[str, Any]) -> None:
         status = message.get("pong", {}).get("status")
         self.assertEqual("error", status, f"health is {status!r}: {message.get('pong')}")
 

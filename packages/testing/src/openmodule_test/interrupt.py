@@ -118,7 +118,7 @@ class InterruptTestMixin(unittest.TestCase):
         assert process.pid is not None
         os.kill(process.pid, signal)
 
-    def assertCleanShutdown(self, process: ChildProcess, shutdown_timeout: float = 3.0) -> None:  # noqa: N802
+    def assertCleanShutdown(self, process: ChildProcess, shutdown_timeout: float = 3.0) -> None:
         """The child finished its function within ``shutdown_timeout`` seconds and exited."""
         deadline = time.monotonic() + shutdown_timeout
         while time.monotonic() < deadline and not process.finished.is_set():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from openmodule.models.base import Direction, Gateway
@@ -28,13 +28,14 @@ from openmodule.models.vehicle import (
     QRMedium,
     Vehicle,
 )
+
 from openmodule_test.utils import DeveloperError
 
 __all__ = ["PresenceSimulator", "VehicleBuilder"]
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class VehicleBuilder:
@@ -49,7 +50,7 @@ class VehicleBuilder:
         self.make_model = MakeModel(make="UNKNOWN", make_confidence=0.7, model="UNKNOWN", model_confidence=-1.0)
         self.enter_direction = EnterDirection.unknown
 
-    def id(self, id: int) -> VehicleBuilder:  # noqa: A002 - the reference's name
+    def id(self, id: int) -> VehicleBuilder:
         self.vehicle_id = id
         return self
 
@@ -61,15 +62,15 @@ class VehicleBuilder:
             self.medium.lpr = LPRMedium(id=plate or "", country=LPRCountry(code=country, state=state))
         return self
 
-    def nfc(self, id: str | None) -> VehicleBuilder:  # noqa: A002
+    def nfc(self, id: str | None) -> VehicleBuilder:
         self.medium.nfc = None if id is None else Medium(id=id, type=MediumType.nfc)
         return self
 
-    def qr(self, id: str | None, binary: str | None = None) -> VehicleBuilder:  # noqa: A002
+    def qr(self, id: str | None, binary: str | None = None) -> VehicleBuilder:
         self.medium.qr = None if id is None else QRMedium(id=id, binary=binary)
         return self
 
-    def pin(self, id: str | None) -> VehicleBuilder:  # noqa: A002
+    def pin(self, id: str | None) -> VehicleBuilder:
         self.medium.pin = None if id is None else Medium(id=id, type=MediumType.pin)
         return self
 

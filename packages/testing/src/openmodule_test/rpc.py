@@ -11,6 +11,7 @@ from typing import Any
 
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient, RPCEntry
+
 from openmodule_test.zeromq import ZMQTestMixin
 
 __all__ = ["MockRPCClient", "RPCServerTestMixin"]
@@ -111,7 +112,7 @@ class MockRPCClient:
             def answer() -> None:
                 try:
                     entry._set_response(self._as_payload(callback(request, None)))
-                except Exception as exc:  # noqa: BLE001 - becomes the handler_error of a real server
+                except Exception as exc:
                     entry._set_response({"status": "handler_error", "exception": str(exc)})
 
             threading.Thread(target=answer, daemon=True, name=f"mock-rpc-{channel}-{type}").start()

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import zmq
-
 from openmodule.config import settings
 from openmodule.messaging import encode_message, receive_message_from_socket
+
 from openmodule_test.utils import DeveloperError
 
 
-class ZMQProtocol(str, enum.Enum):
+class ZMQProtocol(enum.StrEnum):
     INPROC = "inproc://"
     TCP = "tcp://"
 
@@ -280,7 +280,7 @@ class ZMQTestMixin(unittest.TestCase):
     def zmq_config(self) -> Any:
         return settings
 
-    def assertSubscription(self, *topics: str) -> None:  # noqa: N802
+    def assertSubscription(self, *topics: str) -> None:
         missing = [t for t in topics if t not in self.zmq_client.subscribed_topics]
         if missing:
             raise AssertionError(f"the test client is not subscribed to {missing}: declare topics = {missing!r}")

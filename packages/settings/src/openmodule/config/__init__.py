@@ -11,7 +11,7 @@ Usage::
 
 from __future__ import annotations
 
-from openmodule.config._env import bool, float, get, int, string  # noqa: A004 - names of the public API
+from openmodule.config._env import bool, float, get, int, string
 from openmodule.config._functions import (
     ConfigFileError,
     broker_pub,

@@ -34,7 +34,7 @@ def string(key: str, default: str = "") -> str:
     return os.environ.get(key, default).strip(_STRING_STRIP)
 
 
-def int(key: str, default: builtins.int = 0) -> builtins.int:  # noqa: A001 - part of the public API
+def int(key: str, default: builtins.int = 0) -> builtins.int:
     """The environment value parsed as an integer; ``default`` when missing or unparsable."""
     assert isinstance(default, _int) and not isinstance(default, _bool), (
         f"default of int({key!r}) must be an int, got {type(default).__name__}"
@@ -45,7 +45,7 @@ def int(key: str, default: builtins.int = 0) -> builtins.int:  # noqa: A001 - pa
         return default
 
 
-def float(key: str, default: builtins.float | builtins.int = 0.0) -> builtins.float:  # noqa: A001
+def float(key: str, default: builtins.float | builtins.int = 0.0) -> builtins.float:
     """The environment value parsed as a float; ``default`` when missing or unparsable."""
     assert isinstance(default, (_int, _float)) and not isinstance(default, _bool), (
         f"default of float({key!r}) must be a number, got {type(default).__name__}"
@@ -56,7 +56,7 @@ def float(key: str, default: builtins.float | builtins.int = 0.0) -> builtins.fl
         return _float(default)
 
 
-def bool(key: str, default: builtins.bool = False) -> builtins.bool:  # noqa: A001
+def bool(key: str, default: builtins.bool = False) -> builtins.bool:
     """True for T/TRUE/1/Y/YES/J/JA/ON (any case), ``default`` when empty, otherwise False."""
     assert isinstance(default, _bool), f"default of bool({key!r}) must be a bool, got {type(default).__name__}"
     value = os.environ.get(key, "").upper().strip(_BOOL_STRIP)

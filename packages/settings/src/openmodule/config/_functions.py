@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml as _pyyaml
-
 from openmodule.config._env import bool as env_bool
 from openmodule.config._env import int as env_int
 from openmodule.config._env import string
@@ -238,7 +237,7 @@ def yaml(model: type[M], path: str | os.PathLike[str] | None = None) -> M:
         return model()
     try:
         with file.open("rb") as f:
-            data = _pyyaml.load(f, Loader=_SafeLoaderIgnoringUnknownTags)  # noqa: S506 - a safe loader
+            data = _pyyaml.load(f, Loader=_SafeLoaderIgnoringUnknownTags)
     except _pyyaml.YAMLError as exc:
         log.exception("config file %s is not valid YAML", file)
         raise ConfigFileError(f"{file}: not valid YAML: {exc}") from exc

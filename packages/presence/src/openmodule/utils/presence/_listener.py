@@ -174,10 +174,12 @@ class PresenceListener:
         return True
 
     def _on_enter_message(self, message: PresenceEnterMessage) -> None:
+        """A vehicle entered the presence area of a gate."""
         if self._accepts(message):
             self._process_enter(message, "enter")
 
     def _on_leave_message(self, message: PresenceLeaveMessage) -> None:
+        """The present vehicle left the presence area of a gate."""
         if not self._accepts(message):
             return
         with self._lock:
@@ -199,12 +201,15 @@ class PresenceListener:
             self._leave(message.gateway.gate)
 
     def _on_forward_message(self, message: PresenceForwardMessage) -> None:
+        """A vehicle passed the gate in its direction."""
         self._process_direction(message, self.on_forward)
 
     def _on_backward_message(self, message: PresenceBackwardMessage) -> None:
+        """A vehicle backed out of the gate."""
         self._process_direction(message, self.on_backward)
 
     def _on_change_message(self, message: PresenceChangeMessage) -> None:
+        """The media of the present vehicle changed."""
         if not self._accepts(message):
             return
         with self._lock:
