@@ -9,7 +9,7 @@ from unittest.mock import MagicMock
 import pytest
 import zmq
 from openmodule.config import override_context, settings
-from openmodule.dispatcher import MessageDispatcher
+from openmodule.dispatcher import EventListener, MessageDispatcher
 from openmodule.models.base import OpenModuleModel, ZMQMessage
 from openmodule.rpc import RPCServer
 from openmodule.utils.schema import Schema
@@ -59,6 +59,13 @@ def test_dispatcher_records_documented_handlers(testing: SimpleNamespace) -> Non
     assert list(document["paths"]) == ["/io/on_io"]
     assert document["paths"]["/io/on_io"]["put"]["summary"] == "Switches the lights."
     assert sorted(document["components"]["schemas"]) == ["IoMessage"]
+
+
+def test_dispatcher_records_event_listeners_under_their_class(testing: SimpleNamespace) -> None:
+    listener: EventListener = EventListener()
+    MessageDispatcher().register_handler("io", IoMessage, listener)
+    summary = Schema.render_schema()["paths"]["/io/EventListener"]["put"]["summary"]
+    assert summary.startswith("A list of callbacks; calling it calls each in order")
 
 
 def test_dispatcher_registration_fails_for_undocumented_handlers(testing: SimpleNamespace) -> None:
