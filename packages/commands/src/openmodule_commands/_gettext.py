@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,10 +209,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run_main(prog: str, body: object) -> int:
+def run_main(prog: str, body: Callable[[], int]) -> int:
     """Call ``body()``; a ``CommandError`` is printed to stderr and becomes exit status 1."""
     try:
-        code = body()  # type: ignore[operator]
+        code = body()
     except CommandError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
