@@ -1,0 +1,151 @@
+"""The service the reliability scenarios run as a real subprocess, built on the public API only.
+
+Configured from the environment (NAME, AUTH_RESOURCE, BROKER_SUB, BROKER_PUB, TESTING, LOG_LEVEL). It serves:
+
+* RPC channel ``rel``: ``echo`` (returns the value with this service's NAME and RESOURCE), ``release``
+  (ends every blocking handler), ``stats`` (drop counters, RPC server counts, RSS);
+* RPC channel ``rel_slow``: ``block`` (blocks until ``release`` or 30 s);
+* RPC channel ``flood``: ``echo`` (a target for invalid request envelopes, so their validation_error
+  replies go to ``rpc-rep-flood`` and not to the probing client on ``rel``);
+* user messages: ``rel_block`` (blocks the user loop until ``release``), ``rel_work`` (20 ms of work each,
+  to keep the service busy), ``rel_msg`` (a model with required fields, a target for invalid messages).
+
+Prints ``READY`` when started, ``SHUTDOWN <signal>`` when interrupted and ``EXITED`` as its last line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import types
+from concurrent.futures import ThreadPoolExecutor
+
+from openmodule.config import settings
+from openmodule.core import core, init_openmodule, shutdown_openmodule
+from openmodule.messaging import receive_drops
+from openmodule.models.base import OpenModuleModel, ZMQMessage
+from openmodule.rpc import RPCServer
+
+release = threading.Event()
+
+
+class EchoRequest(OpenModuleModel):
+    value: str = ""
+
+
+class EchoResponse(OpenModuleModel):
+    value: str
+    name: str
+    resource: str
+
+
+class EmptyRequest(OpenModuleModel):
+    pass
+
+
+class BlockResponse(OpenModuleModel):
+    released: bool
+
+
+class StatsResponse(OpenModuleModel):
+    message_drops: dict[str, int]
+    receive_drops: dict[str, int]
+    rpc_counts: dict[str, int]
+    rss_kb: int
+
+
+class WorkMessage(ZMQMessage):
+    type: str = "work"
+
+
+class RelMessage(ZMQMessage):
+    type: str = "rel"
+    count: int
+    label: str
+
+
+def rss_kb() -> int:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    settings.configure(types.ModuleType("config"))  # everything from the environment
+    interrupted = {"signal": "SIGTERM"}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        interrupted["signal"] = "SIGINT"
+        raise KeyboardInterrupt("SIGINT")
+
+    signal.signal(signal.SIGINT, on_sigint)
+    init_openmodule(settings, dsgvo=False, sentry=False)
+    server = RPCServer(
+        context=core().context,
+        publish=core().publish,
+        executor=ThreadPoolExecutor(max_workers=4, thread_name_prefix="rel-rpc"),
+    )
+
+    def echo(request: EchoRequest) -> EchoResponse:
+        """Returns the value with the NAME and RESOURCE of this service."""
+        return EchoResponse(value=request.value, name=settings.NAME, resource=settings.RESOURCE)
+
+    def block(request: EmptyRequest) -> BlockResponse:
+        """Blocks until released."""
+        print("RPC BLOCKING", flush=True)
+        return BlockResponse(released=release.wait(30))
+
+    def do_release(request: EmptyRequest) -> BlockResponse:
+        """Ends every blocking handler."""
+        release.set()
+        return BlockResponse(released=True)
+
+    def stats(request: EmptyRequest) -> StatsResponse:
+        """Counters of dropped input and the resident memory."""
+        return StatsResponse(
+            message_drops=core().messages.drops.snapshot(),
+            receive_drops=receive_drops.snapshot(),
+            rpc_counts=dict(server.counts),
+            rss_kb=rss_kb(),
+        )
+
+    def on_block(message: ZMQMessage) -> None:
+        """Blocks the user loop until released."""
+        print("USER BLOCKING", flush=True)
+        release.wait(30)
+
+    def on_work(message: WorkMessage) -> None:
+        """A little work per message."""
+        time.sleep(0.02)
+
+    def on_rel(message: RelMessage) -> None:
+        """Accepts valid messages only (the flood sends invalid ones)."""
+
+    try:  # from here on SIGTERM/SIGINT arrive as KeyboardInterrupt
+        server.register_handler("rel", "echo", EchoRequest, EchoResponse, echo)
+        server.register_handler("rel", "release", EmptyRequest, BlockResponse, do_release)
+        server.register_handler("rel", "stats", EmptyRequest, StatsResponse, stats)
+        server.register_handler("rel_slow", "block", EmptyRequest, BlockResponse, block)
+        server.register_handler("flood", "echo", EchoRequest, EchoResponse, echo)
+        server.run_as_thread()
+        core().messages.register_handler("rel_block", ZMQMessage, on_block, match_type=False)
+        core().messages.register_handler("rel_work", WorkMessage, on_work)
+        core().messages.register_handler("rel_msg", RelMessage, on_rel)
+        print(f"READY pid={os.getpid()}", flush=True)
+        while True:
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        print(f"SHUTDOWN {interrupted['signal']}", flush=True)
+    finally:
+        release.set()  # a blocked handler must not hold up the shutdown
+        server.shutdown()
+        shutdown_openmodule()
+        print("EXITED", flush=True)
+
+
+if __name__ == "__main__":
+    main()
