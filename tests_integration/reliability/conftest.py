@@ -22,8 +22,20 @@ from openmodule.models.base import OpenModuleModel
 
 HERE = Path(__file__).parent
 SERVICE = HERE / "service.py"
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_SUB", "BROKER_PUB", "BROKER_HOST", "LOG_LEVEL",
-            "LOG_FORMAT", "SETTINGS_MODULE", "VERSION", "SENTRY_DSN"]
+ENV_KEYS = [
+    "TESTING",
+    "DEBUG",
+    "NAME",
+    "AUTH_RESOURCE",
+    "BROKER_SUB",
+    "BROKER_PUB",
+    "BROKER_HOST",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "SETTINGS_MODULE",
+    "VERSION",
+    "SENTRY_DSN",
+]
 
 
 class EchoRequest(OpenModuleModel):
@@ -150,19 +162,27 @@ def start_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., Service
     def start(resource: str = "res_a", env: dict[str, str] | None = None, wait: bool = True) -> Service:
         name = f"rel_{uuid.uuid4().hex[:6]}"
         full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
-        full_env.update({
-            "TESTING": "true",
-            "NAME": name,
-            "AUTH_RESOURCE": resource,
-            "BROKER_SUB": broker.sub_endpoint,
-            "BROKER_PUB": broker.pub_endpoint,
-            "PYTHONUNBUFFERED": "1",
-        })
+        full_env.update(
+            {
+                "TESTING": "true",
+                "NAME": name,
+                "AUTH_RESOURCE": resource,
+                "BROKER_SUB": broker.sub_endpoint,
+                "BROKER_PUB": broker.pub_endpoint,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         full_env.update(env or {})
         log_path = tmp_path / f"{name}.log"
         with open(log_path, "wb") as out:
-            proc = subprocess.Popen([sys.executable, str(SERVICE)], cwd=tmp_path, env=full_env,
-                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, str(SERVICE)],
+                cwd=tmp_path,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         service = Service(name, resource, log_path, proc)
         services.append(service)
         if wait:
@@ -250,7 +270,12 @@ class Client:
     def echo(self, value: str, timeout: float = 5.0, channel: str = "rel") -> EchoResponse:
         return self.rpc.rpc(channel, "echo", EchoRequest(value=value), EchoResponse, timeout=timeout)
 
-    def echo_retry(self, value: str, deadline: float = 10.0, timeout: float = 1.0) -> tuple[EchoResponse, int, float]:
+    def echo_non_blocking(self, value: str, timeout: float = 5.0) -> Any:
+        return self.rpc.rpc_non_blocking("rel", "echo", EchoRequest(value=value), timeout=timeout)
+
+    def echo_retry(
+        self, value: str, deadline: float = 10.0, timeout: float = 1.0
+    ) -> tuple[EchoResponse, int, float]:
         """Call echo until it answers: (response, attempts, seconds). Requests may be lost under a flood."""
         from openmodule.rpc import RPCClient
 

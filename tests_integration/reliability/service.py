@@ -8,7 +8,8 @@ Configured from the environment (NAME, AUTH_RESOURCE, BROKER_SUB, BROKER_PUB, TE
 * RPC channel ``flood``: ``echo`` (a target for invalid request envelopes, so their validation_error
   replies go to ``rpc-rep-flood`` and not to the probing client on ``rel``);
 * user messages: ``rel_block`` (blocks the user loop until ``release``), ``rel_work`` (20 ms of work each,
-  to keep the service busy), ``rel_msg`` (a model with required fields, a target for invalid messages).
+  then prints ``WORK <i>``; keeps the service busy), ``rel_msg`` (a model with required fields, a target
+  for invalid messages).
 
 Prints ``READY`` when started, ``SHUTDOWN <signal>`` when interrupted and ``EXITED`` as its last line.
 """
@@ -58,12 +59,19 @@ class StatsResponse(OpenModuleModel):
 
 class WorkMessage(ZMQMessage):
     type: str = "work"
+    i: int = 0
 
 
 class RelMessage(ZMQMessage):
     type: str = "rel"
     count: int
     label: str
+
+
+def say(line: str) -> None:
+    """One write per line: stdout and the log (stderr) share one file, and print() writes the text and
+    the newline separately, so a log line could land in between."""
+    os.write(1, (line + "\n").encode())
 
 
 def rss_kb() -> int:
@@ -96,7 +104,7 @@ def main() -> None:
 
     def block(request: EmptyRequest) -> BlockResponse:
         """Blocks until released."""
-        print("RPC BLOCKING", flush=True)
+        say("RPC BLOCKING")
         return BlockResponse(released=release.wait(30))
 
     def do_release(request: EmptyRequest) -> BlockResponse:
@@ -115,12 +123,13 @@ def main() -> None:
 
     def on_block(message: ZMQMessage) -> None:
         """Blocks the user loop until released."""
-        print("USER BLOCKING", flush=True)
+        say("USER BLOCKING")
         release.wait(30)
 
     def on_work(message: WorkMessage) -> None:
         """A little work per message."""
         time.sleep(0.02)
+        say(f"WORK {message.i}")
 
     def on_rel(message: RelMessage) -> None:
         """Accepts valid messages only (the flood sends invalid ones)."""
@@ -135,16 +144,16 @@ def main() -> None:
         core().messages.register_handler("rel_block", ZMQMessage, on_block, match_type=False)
         core().messages.register_handler("rel_work", WorkMessage, on_work)
         core().messages.register_handler("rel_msg", RelMessage, on_rel)
-        print(f"READY pid={os.getpid()}", flush=True)
+        say(f"READY pid={os.getpid()}")
         while True:
             time.sleep(0.05)
     except KeyboardInterrupt:
-        print(f"SHUTDOWN {interrupted['signal']}", flush=True)
+        say(f"SHUTDOWN {interrupted['signal']}")
     finally:
         release.set()  # a blocked handler must not hold up the shutdown
         server.shutdown()
         shutdown_openmodule()
-        print("EXITED", flush=True)
+        say("EXITED")
 
 
 if __name__ == "__main__":

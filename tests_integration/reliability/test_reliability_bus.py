@@ -24,8 +24,9 @@ def test_service_answers_echo_and_health(start_service: Any, client: Any, bus: A
 
 
 @pytest.mark.parametrize("outage", ["stop", "kill"])
-def test_broker_restart_services_reconnect(start_service: Any, client: Any, bus: Any, broker: Any,
-                                           outage: str) -> None:
+def test_broker_restart_services_reconnect(
+    start_service: Any, client: Any, bus: Any, broker: Any, outage: str
+) -> None:
     service = start_service()
     assert client.echo_retry("before")[0].value == "before"
 
@@ -51,9 +52,13 @@ def test_broker_restart_services_reconnect(start_service: Any, client: Any, bus:
         except RPCClient.TimeoutError:
             continue
     recovered = time.monotonic() - back
-    print(f"\n[reliability] broker {outage}: RPC during outage failed after {waited:.2f} s; "
-          f"first RPC answered {recovered:.2f} s after the broker came back ({attempts} attempts)")
-    assert answered is not None, f"no RPC answered within 10 s after the broker came back ({attempts} attempts)"
+    print(
+        f"\n[reliability] broker {outage}: RPC during outage failed after {waited:.2f} s; "
+        f"first RPC answered {recovered:.2f} s after the broker came back ({attempts} attempts)"
+    )
+    assert answered is not None, (
+        f"no RPC answered within 10 s after the broker came back ({attempts} attempts)"
+    )
     assert (answered.value, answered.name) == (f"after-{attempts}", service.name)
     # health pongs flow again, too, and the service never restarted
     pong, _, pong_seconds = bus.health_pong(service.name)
@@ -63,7 +68,9 @@ def test_broker_restart_services_reconnect(start_service: Any, client: Any, bus:
     assert service.stop() == 0
 
 
-def test_slow_handlers_do_not_delay_pongs_or_other_channels(start_service: Any, client: Any, bus: Any) -> None:
+def test_slow_handlers_do_not_delay_pongs_or_other_channels(
+    start_service: Any, client: Any, bus: Any
+) -> None:
     service = start_service()
     client.echo_retry("warm-up")
     # an RPC handler of channel rel_slow blocks until released ...
@@ -80,8 +87,10 @@ def test_slow_handlers_do_not_delay_pongs_or_other_channels(start_service: Any, 
     response = client.echo("other channel", timeout=10)
     echo_seconds = time.monotonic() - started
     pong, pings, pong_seconds = bus.health_pong(service.name)
-    print(f"\n[reliability] while two handlers block: echo on another channel {echo_seconds * 1000:.1f} ms, "
-          f"health pong {pong_seconds * 1000:.1f} ms ({pings} pings)")
+    print(
+        f"\n[reliability] while two handlers block: echo on another channel {echo_seconds * 1000:.1f} ms, "
+        f"health pong {pong_seconds * 1000:.1f} ms ({pings} pings)"
+    )
     assert (response.value, response.name) == ("other channel", service.name)
     assert pong["pong"]["status"] == "ok"
     assert not blocked.done(), "the blocking handler finished before it was released"
@@ -97,8 +106,13 @@ def test_rpcs_for_another_resource_are_never_answered(start_service: Any, bus: A
     bus.subscribe("rpc-rep-rel")
 
     def request(resource: str | None) -> dict[str, Any]:
-        message = {"timestamp": time.time(), "name": "rel_test", "type": "echo", "rpc_id": str(uuid.uuid4()),
-                   "request": {"value": resource or "none"}}
+        message = {
+            "timestamp": time.time(),
+            "name": "rel_test",
+            "type": "echo",
+            "rpc_id": str(uuid.uuid4()),
+            "request": {"value": resource or "none"},
+        }
         if resource is not None:
             message["resource"] = resource
         return message
@@ -130,8 +144,10 @@ def test_rpcs_for_another_resource_are_never_answered(start_service: Any, bus: A
             replies.setdefault(got[1]["rpc_id"], []).append(got[1]["name"])
     owner = {"res_a": service_a.name, "res_b": service_b.name}
     wrong = {rpc_id: names for rpc_id, names in replies.items() if names != [owner.get(sent[rpc_id], "")]}
-    print(f"\n[reliability] resource filter: {len(sent)} requests, {len(replies)} answered, "
-          f"{sum(1 for r in sent.values() if r == 'res_other')} for another resource")
+    print(
+        f"\n[reliability] resource filter: {len(sent)} requests, {len(replies)} answered, "
+        f"{sum(1 for r in sent.values() if r == 'res_other')} for another resource"
+    )
     assert wrong == {}, "requests answered by a service of another resource (or twice)"
     assert {rpc_id for rpc_id, r in sent.items() if r != "res_other"} == set(replies)
     assert service_a.stop() == 0 and service_b.stop() == 0
