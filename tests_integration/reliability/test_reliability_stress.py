@@ -50,8 +50,8 @@ def _log_lines(service: Any) -> list[str]:
     return [line for line in service.lines() if line.startswith(("WARNING:", "ERROR:", "CRITICAL:"))]
 
 
-def test_flood_of_bad_input(start_service: Any, client: Any, bus: Any, broker: Any) -> None:
-    total = 100_000
+@pytest.mark.parametrize("total", [10_000, pytest.param(100_000, marks=pytest.mark.slow, id="100000")])
+def test_flood_of_bad_input(start_service: Any, client: Any, bus: Any, broker: Any, total: int) -> None:
     service = start_service()
     client.echo_retry("warm-up")
     bus.health_pong(service.name)
@@ -82,6 +82,8 @@ def test_flood_of_bad_input(start_service: Any, client: Any, bus: Any, broker: A
     sender = threading.Thread(target=flood, name="flood")
     started = time.monotonic()
     sender.start()
+    while sent == 0 and sender.is_alive():  # probe while the flood is being sent, not before it
+        time.sleep(0.001)
     rss_max = rss_before
     probes_during = 0
     worst_pong = worst_echo = 0.0
@@ -122,7 +124,7 @@ def test_flood_of_bad_input(start_service: Any, client: Any, bus: Any, broker: A
     assert service.proc.poll() is None
     assert (pong["pong"]["status"], echo.value) == ("ok", "after")
     assert probes_during >= 1, "no probe ran while the flood was being sent"
-    assert counted >= 1000, "the flood hardly reached the service: the test does not test anything"
+    assert counted >= total // 10, "the flood hardly reached the service: the test does not test anything"
     assert rss_max - rss_before < 100_000, "memory grew by more than 100 MB under the flood"
     assert logged < 500, f"{logged} log lines for {total} bad messages: the log is not rate-limited"
     assert service.stop() == 0
