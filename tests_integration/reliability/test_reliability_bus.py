@@ -64,6 +64,12 @@ def test_broker_restart_services_reconnect(
     pong, _, pong_seconds = bus.health_pong(service.name)
     assert pong["pong"]["status"] == "ok"
     assert sum(line.startswith("READY") for line in service.lines()) == 1
+    # the user loop resubscribed as well: its messages arrive again
+    deadline = time.monotonic() + 10
+    while not service.has_line("WORK 999"):
+        assert time.monotonic() < deadline, "user messages do not arrive after the broker came back"
+        bus.publish({"type": "work", "name": "test", "timestamp": time.time(), "i": 999}, "rel_work")
+        time.sleep(0.1)
     print(f"[reliability] broker {outage}: health pong {pong_seconds:.2f} s later")
     assert service.stop() == 0
 
