@@ -36,6 +36,7 @@ import devenv  # noqa: E402
 WORK = devenv.ROOT / "build" / "isolation"
 HEAVY = ("sqlalchemy", "alembic", "sentry-sdk", "redis")
 USED_BY = ("openmodule-rpc", "openmodule-matching")
+NOT_TEST_RUNNER = {"hatchling", "editables", "build", "ruff", "mypy"}
 _tests_lock = threading.Lock()
 
 
@@ -90,8 +91,13 @@ def build_wheels(dev_python: str, dists: list[devenv.Distribution]) -> dict[str,
 
 
 def shipped_modules(wheel: Path) -> list[str]:
+    names = zipfile.ZipFile(wheel).namelist()
+    # Alembic script folders (env.py, versions/*.py) are run by alembic, not imported.
+    alembic_dirs = [n[: -len("script.py.mako")] for n in names if n.endswith("/script.py.mako")]
     modules = []
-    for name in zipfile.ZipFile(wheel).namelist():
+    for name in names:
+        if any(name.startswith(d) for d in alembic_dirs):
+            continue
         if name.endswith(".py") and ".dist-info/" not in name:
             parts = name[:-3].split("/")
             if parts[-1] == "__init__":
@@ -126,6 +132,20 @@ class Venv:
     def installed(self) -> set[str]:
         out = self.pip("list", "--format=freeze")
         return {devenv.requirement_name(line) for line in out.splitlines() if line.strip()}
+
+
+def test_runner_requirements() -> list[str]:
+    """The test-time part of tools/requirements-dev.txt (pytest, hypothesis, ...; not the build/lint tools).
+
+    Those are the suites' runner environment, shared by every distribution; anything else a suite needs
+    must come from the distribution's own dependencies and its `test` extra.
+    """
+    reqs = []
+    for line in devenv.DEV_REQUIREMENTS.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and devenv.requirement_name(line) not in NOT_TEST_RUNNER:
+            reqs.append(line)
+    return reqs
 
 
 def check_one(d: devenv.Distribution, dists: dict[str, devenv.Distribution], wheels: dict[str, Path],
@@ -163,8 +183,7 @@ def check_one(d: devenv.Distribution, dists: dict[str, devenv.Distribution], whe
         venv.install_ours([wheels[x.name] for x in with_tests if x not in runtime])
         third = {r for x in with_tests for r in x.third_party}
         third |= {r for r in test_reqs if not devenv.is_ours(r)}
-        third |= {line.strip() for line in devenv.DEV_REQUIREMENTS.read_text().splitlines()
-                  if devenv.requirement_name(line or "x").startswith(("pytest", "hypothesis")) and line.strip()}
+        third |= set(test_runner_requirements())
         venv.install_index(sorted(third))
         venv.pip("check")
         with _tests_lock:
@@ -230,7 +249,7 @@ def main() -> int:
         start = time.monotonic()
         try:
             r = check_one(d, dists, wheels, dev_python, env, not args.no_tests)
-        except Failed as e:
+        except (Failed, ValueError, OSError) as e:
             r = Result(d.name, False, str(e), time.monotonic() - start)
         status = "ok  " if r.ok else "FAIL"
         first, _, rest = r.detail.partition("\n")

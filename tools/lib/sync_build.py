@@ -54,7 +54,9 @@ def _extra_patterns(folder: Path, exclude_py: bool = True) -> list[str]:
     """Glob patterns (relative to folder) for every non-Python file under it, one per file kind."""
     patterns: set[str] = set()
     for p in folder.rglob("*"):
-        if not p.is_file() or "__pycache__" in p.parts or p.name == "BUILD":
+        rel = p.relative_to(folder).parts
+        # Caches and other hidden folders (.mypy_cache, .pytest_cache) are never shipped.
+        if not p.is_file() or p.name == "BUILD" or any(x.startswith(".") or x == "__pycache__" for x in rel):
             continue
         if p.suffix in (".py", ".pyc") and exclude_py:
             continue
