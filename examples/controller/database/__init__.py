@@ -1,0 +1,1 @@
+"""The controller's database: models in models.py, alembic migrations in alembic/versions/."""
