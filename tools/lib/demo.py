@@ -108,7 +108,10 @@ class Service:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [sys.executable, str(script), *args], cwd=str(script.parent), env={**env, "NAME": name},
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            # own session: a Ctrl-C in the terminal reaches only the demo, which then stops the services
+            # in order (SIGTERM, as docker stop would)
+            start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -189,6 +192,12 @@ def run(args: argparse.Namespace) -> int:
     from openmodule.config import settings
     from openmodule.messaging import Publisher
 
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # explicit handlers: a shell starting us in the background may have set SIGINT to "ignore"
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="openmodule-demo-"))
     services: dict[str, Service] = {}
@@ -202,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
     observer = Observer(context, broker.pub_endpoint)
     publisher = Publisher(context, settings)
     failures: list[str] = []
+    scenario_end: int | None = None
     try:
         # The observer's subscription must be live before the story starts: probe until a hello comes back.
         deadline = time.monotonic() + 10
@@ -238,6 +248,7 @@ def run(args: argparse.Namespace) -> int:
         observer.wait(lambda e: e.topic == "session" and e.message.get("type") == "anonymized", args.timeout,
                       "the anonymization")
         ping("after")
+        scenario_end = len(observer.events)  # the summary judges the scenario, not later traffic
 
         if args.keep_running:
             print(f"\nthe site is up: watch it with\n  BROKER_PUB={broker.pub_endpoint} "
@@ -250,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
                 pass
     except (TimeoutError, RuntimeError) as exc:
         failures.append(str(exc))
+    except KeyboardInterrupt as exc:
+        if not args.keep_running:
+            failures.append(f"interrupted ({exc})")
     finally:
         for name, service in services.items():
             code = service.stop()
@@ -263,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
         context.term()
 
     print_timeline(observer.events, started, args.quiet)
-    failures += summarize(observer.events, exit_codes, workdir, args.vehicles)
+    failures += summarize(observer.events[:scenario_end], exit_codes, workdir, args.vehicles)
     if services and failures:
         for service in services.values():
             print(f"\n--- {service.name} log (last lines) ---\n"
@@ -275,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     if not args.keep_files:
         shutil.rmtree(workdir, ignore_errors=True)
+        print("work dir removed (--keep-files keeps the database, the CSV and the service logs)")
     print("demo OK")
     return 0
 
