@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))  # database/ (models + migrations) sits next to th
 from database.models import ParkingSession  # noqa: E402
 from openmodule.alert import AlertHandleType, AlertStatus  # noqa: E402
 from openmodule.config import settings  # noqa: E402
-from openmodule.core import OpenModuleCore, core, init_openmodule, shutdown_openmodule  # noqa: E402
+from openmodule.core import OpenModuleCore, init_openmodule, shutdown_openmodule  # noqa: E402
 from openmodule.database import Database  # noqa: E402
 from openmodule.health import HealthResult, health_ok  # noqa: E402
 from openmodule.models.base import Gateway, OpenModuleModel, ZMQMessage  # noqa: E402
@@ -98,7 +98,7 @@ def utcnow() -> datetime:
 class Controller:
     """The controller's logic on top of a running core and an open database.
 
-    Usage: ``Controller(core(), database, export_dir="/tmp/exports")``
+    Usage: ``Controller(init_openmodule(settings), database, export_dir="/tmp/exports")``
     """
 
     def __init__(self, om: OpenModuleCore, database: Database, export_dir: str) -> None:
@@ -196,12 +196,12 @@ class Controller:
 def main() -> None:
     if not settings.configured:
         settings.configure(types.ModuleType("config"))  # everything from the environment
-    init_openmodule(settings, dsgvo=False, sentry=False)
+    om = init_openmodule(settings, dsgvo=False, sentry=False)
     database = None
     try:  # from here on SIGTERM arrives as KeyboardInterrupt
         database = Database(settings.DATABASE_FOLDER, settings.NAME, alembic_path=ALEMBIC_PATH)
-        controller = Controller(core(), database, os.environ.get("EXPORT_DIR", settings.DATABASE_FOLDER))
-        core().health.health_handler = controller.health
+        controller = Controller(om, database, os.environ.get("EXPORT_DIR", settings.DATABASE_FOLDER))
+        om.health.health_handler = controller.health
         print(f"READY {settings.NAME} pid={os.getpid()}", flush=True)
         while True:
             time.sleep(0.2)

@@ -20,7 +20,7 @@ import types
 from typing import Any
 
 from openmodule.config import settings
-from openmodule.core import core, init_openmodule, shutdown_openmodule
+from openmodule.core import init_openmodule, shutdown_openmodule
 from openmodule.health import HealthResult, health_ok
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCServer
@@ -103,9 +103,9 @@ def main() -> None:
     if not settings.configured:
         settings.configure(types.ModuleType("config"))  # everything from the environment
     gate = Gate()
-    init_openmodule(settings, dsgvo=False, sentry=False, health_handler=gate.health)
+    om = init_openmodule(settings, dsgvo=False, sentry=False, health_handler=gate.health)
     # The RPC server has its own SUB socket and thread; it answers through the core's PUB socket.
-    server = RPCServer(context=core().context, publish=core().publish)
+    server = RPCServer(context=om.context, publish=om.publish)
     try:  # from here on SIGTERM arrives as KeyboardInterrupt
         register(server, gate)
         server.run_as_thread()

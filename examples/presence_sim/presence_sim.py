@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from openmodule.config import settings
-from openmodule.core import core, init_openmodule, shutdown_openmodule
+from openmodule.core import init_openmodule, shutdown_openmodule
 from openmodule.models.base import Direction, Gateway
 from openmodule.models.presence import PresenceEnterMessage, PresenceLeaveMessage, PresenceMedia
 from openmodule.models.vehicle import LPRCountry, LPRMedium
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not settings.configured:
         settings.configure(types.ModuleType("config"))  # everything from the environment
-    init_openmodule(settings, dsgvo=False, sentry=False)
+    om = init_openmodule(settings, dsgvo=False, sentry=False)
     try:
-        for event, vehicle_id in simulate(core().publish, args.vehicles, args.gate, args.dwell, args.gap):
+        for event, vehicle_id in simulate(om.publish, args.vehicles, args.gate, args.dwell, args.gap):
             print(f"SENT {event} {vehicle_id}", flush=True)
     except KeyboardInterrupt:
         pass

@@ -61,7 +61,7 @@ class Observer:
                 topic, message = receive_message_from_socket(self.socket)
             except zmq.Again:
                 continue
-            if topic is None or topic.startswith("__ping"):
+            if topic is None or message is None or topic.startswith("__ping"):
                 continue  # connection probes of the services, not part of the story
             with self.cond:
                 self.events.append(Event(time.monotonic(), topic, message))
@@ -205,9 +205,8 @@ def run(args: argparse.Namespace) -> int:
     context = zmq.Context()
     broker = BrokerProcess().start()
     print(f"broker      sub={broker.sub_endpoint} pub={broker.pub_endpoint} (pid {broker.pid})", flush=True)
-    config = types.ModuleType("demo_config")
-    config.NAME, config.BROKER_SUB, config.BROKER_PUB = "demo", broker.sub_endpoint, broker.pub_endpoint
-    settings.configure(config)
+    settings.configure(types.SimpleNamespace(NAME="demo", BROKER_SUB=broker.sub_endpoint,
+                                             BROKER_PUB=broker.pub_endpoint))
     observer = Observer(context, broker.pub_endpoint)
     publisher = Publisher(context, settings)
     failures: list[str] = []
