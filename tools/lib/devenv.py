@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ROOT / "packages"
 OUR_PREFIX = "openmodule"
 DEV_REQUIREMENTS = ROOT / "tools" / "requirements-dev.txt"
+# Keep in step with requires-python in every packages/*/pyproject.toml.
+MIN_PYTHON = (3, 11)
 
 
 def log(msg: str) -> None:
@@ -133,11 +135,26 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
         [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()
+    if tuple(int(p) for p in version.split(".")) < MIN_PYTHON:
+        raise SystemExit(f"{interpreter} is Python {version}; every distribution requires Python >= "
+                         f"{'.'.join(map(str, MIN_PYTHON))} (requires-python)")
     if venv is None and os.environ.get("OPENMODULE_VENV"):
         venv = Path(os.environ["OPENMODULE_VENV"]).resolve()
     if venv is None:
         default_version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-        venv = ROOT / (".venv" if version == default_version and python == sys.executable else f".venv-py{version}")
+        # `--python python3.11` names the same binary as the default python3 through another link.
+        same = os.path.realpath(interpreter) == os.path.realpath(sys.executable)
+        venv = ROOT / (".venv" if version == default_version and same else f".venv-py{version}")
+    if venv_python(venv).exists():
+        # An existing venv (e.g. OPENMODULE_VENV) keeps its interpreter: never test on the wrong one silently.
+        has = subprocess.run(
+            [str(venv_python(venv)), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True,
+        ).stdout.strip()
+        if has and has != version:
+            hint = ("unset OPENMODULE_VENV (tools/test --python then uses .venv-py<version>) or point it elsewhere"
+                    if os.environ.get("OPENMODULE_VENV") else "remove it, or pick the interpreter with --python")
+            raise SystemExit(f"{venv} is a Python {has} venv, but Python {version} was asked for: {hint}")
     stamp = venv / ".openmodule-stamp"
     fingerprint = _fingerprint(version)
     if stamp.exists() and stamp.read_text() == fingerprint and venv_python(venv).exists():
