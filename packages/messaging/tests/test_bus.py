@@ -200,3 +200,17 @@ def bus_for_fuzz(bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until):
     # the handler also sees fuzz frames that happen to be valid; only markers are recorded
     wait_for_connection(bus.publisher, bus.loop, timeout=10)
     return bus, raw_pub, got, wait_until
+
+
+def test_a_burst_longer_than_a_batch_arrives_complete_and_in_order(bus: SimpleNamespace, wait_until) -> None:
+    # more than the loop's batch (256) per wake-up, below the high-water mark (1000), bad input mixed in
+    got: list[int] = []
+    bus.dispatcher.register_handler("burst", Demo, lambda m: got.append(m.value))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    for i in range(700):
+        bus.publisher.publish(Demo(value=i), "burst")
+        if i % 100 == 0:
+            bus.publisher.publish({"type": "demo", "value": "not a number"}, "burst")
+    wait_until(lambda: len(got) == 700, message="700 messages")
+    assert got == list(range(700))
+    assert bus.loop.drops == {"validation_error": 7}

@@ -177,3 +177,40 @@ def test_datetime_fields_need_the_validator_in_testing(monkeypatch: pytest.Monke
     aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     good = Good(at=aware, legacy=aware)
     assert (good.at, good.legacy) == (datetime(2024, 1, 1), datetime(2024, 1, 1))
+
+
+def test_json_bytes_direct_path_equals_model_dump_and_honours_overrides() -> None:
+    class Shouting(ZMQMessage):
+        type: str = "shout"
+        text: str
+
+        def model_dump(self, **kwargs: object) -> dict[str, object]:  # type: ignore[override]
+            data = super().model_dump(**kwargs)
+            data["text"] = str(data["text"]).upper()
+            return data
+
+    class Quiet(Shouting):
+        pass
+
+    msg = Demo(timestamp=T0, name="svc", text="x", inner=Inner(a=1, startup=T0), at=T0)
+    assert msg.json_bytes() == encode_json(msg.model_dump())
+    assert b'"sentry-trace"' in Demo(timestamp=T0, name="s", text="x", sentry_trace="t").json_bytes()
+    # an overridden model_dump() is used by json_bytes(), also in a subclass that inherits it
+    for cls in (Shouting, Quiet, Shouting):
+        assert cls(timestamp=T0, name="svc", text="hi").json_bytes() == (
+            b'{"timestamp":1706702400.25,"name":"svc","type":"shout","text":"HI"}'
+        )
+    # the decision is made per class: a sibling class without an override keeps its own text
+    assert b'"text":"hi"' in Demo(timestamp=T0, name="svc", text="hi").json_bytes()
+
+
+def test_utcnow_is_naive_utc() -> None:
+    from openmodule.models.base import utcnow
+
+    before = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
+    after = datetime.now(UTC).replace(tzinfo=None)
+    assert now.tzinfo is None and type(now) is datetime
+    assert before <= now <= after
+    aware = datetime(2024, 1, 31, 13, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))
+    assert Demo(timestamp=aware, name="s", text="x").timestamp == datetime(2024, 1, 31, 12, 0, 0, 5)

@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 import zmq
 from openmodule.dispatcher._drops import DropLog
-from openmodule.models.base import encode_json
+from openmodule.models.base import OpenModuleModel, encode_json
 from pydantic import BaseModel
 
 log = logging.getLogger("openmodule.messaging")
@@ -16,6 +16,8 @@ receive_drops = DropLog(log)
 
 def encode_message(message: BaseModel | dict[str, Any]) -> bytes:
     """The body frame for ``message``: a model's ``json_bytes()``, or a dict encoded the same way."""
+    if isinstance(message, OpenModuleModel):  # the common case first: one attribute lookup less
+        return bytes(message.json_bytes())
     if isinstance(message, BaseModel):
         json_bytes = getattr(message, "json_bytes", None)
         if json_bytes is not None:
