@@ -180,3 +180,28 @@ def test_schema_recorder_only_in_testing(monkeypatch: pytest.MonkeyPatch) -> Non
     d.register_handler("b", Demo, handler)
     d.register_handler("c", Demo, handler, register_schema=False)
     assert recorded == [("b", Demo)]
+
+
+def test_model_validate_overrides_are_honoured_and_plain_classes_validate_directly() -> None:
+    from openmodule.models.base import ZMQMessage
+
+    class Plain(ZMQMessage):
+        type: str = "plain"
+        value: int
+
+    class Hooked(Plain):
+        @classmethod
+        def model_validate(cls, obj, **kwargs):  # type: ignore[no-untyped-def, override]
+            return super().model_validate({**obj, "value": int(obj["value"]) * 10}, **kwargs)
+
+    got: list[tuple[str, int]] = []
+    dispatcher = MessageDispatcher()
+    plain = dispatcher.register_handler("t", Plain, lambda m: got.append(("plain", m.value)))
+    hooked = dispatcher.register_handler("t", Hooked, lambda m: got.append(("hooked", m.value)))
+    assert plain.direct_validate and not hooked.direct_validate
+    dispatcher.dispatch("t", {"type": "plain", "name": "n", "timestamp": 0, "value": "2"})
+    assert got == [("plain", 2), ("hooked", 20)]
+    dispatcher.unregister_handler(hooked)
+    dispatcher.dispatch("t", {"type": "plain", "name": "n", "timestamp": 0, "value": "x"})
+    assert got == [("plain", 2), ("hooked", 20)]
+    assert dispatcher.drops.snapshot() == {"validation_error": 1}

@@ -47,10 +47,13 @@ def _record_schema(topic: str, message_class: type, handler: Any, filter: Any) -
         recorder(topic, message_class, handler, filter)
 
 
+_MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+
+
 class MessageListener:
     """A registration: handle returned by ``register_handler`` and accepted by ``unregister_handler``."""
 
-    __slots__ = ("filter", "handler", "message_class", "topic", "type")
+    __slots__ = ("direct_validate", "filter", "handler", "message_class", "topic", "type")
 
     def __init__(
         self,
@@ -64,6 +67,12 @@ class MessageListener:
         self.message_class = message_class
         self.handler = handler
         self.type = type
+        # A class that keeps pydantic's own model_validate() is validated by calling its validator
+        # directly (same arguments, without model_validate's Python wrapper: hot receive path);
+        # an overridden model_validate() is always honoured.
+        self.direct_validate = (
+            getattr(getattr(message_class, "model_validate", None), "__func__", None) is _MODEL_VALIDATE
+        )
         if isinstance(filter, Mapping):
             expected = dict(filter)
             self.filter: Callable[[dict[str, Any]], bool] | None = lambda message: all(
@@ -222,7 +231,10 @@ class MessageDispatcher:
     def execute(self, listener: MessageListener, message: dict[str, Any]) -> None:
         """Parse ``message`` into the listener's class and call its handler."""
         try:
-            parsed = listener.message_class.model_validate(message)
+            if listener.direct_validate:
+                parsed = listener.message_class.__pydantic_validator__.validate_python(message)
+            else:
+                parsed = listener.message_class.model_validate(message)
         except ValidationError as exc:
             if self.raise_validation_errors:
                 raise
