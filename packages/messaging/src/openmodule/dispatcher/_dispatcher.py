@@ -200,26 +200,28 @@ class MessageDispatcher:
         listeners = self._listeners.get(topic)
         if not listeners or self._shutdown:
             return
-        if isinstance(message, BaseModel):
+        if type(message) is not dict and isinstance(message, BaseModel):
             message = message.model_dump(by_alias=True, exclude_none=True)
         for listener in listeners:
             # The type check of matches() inlined (it cannot raise): one call less per message.
             if listener.type is not None and message.get("type") != listener.type:
                 continue
-            try:
-                matched = listener.filter is None or bool(listener.filter(message))
-            except zmq.ContextTerminated:
-                raise
-            except Exception as exc:
-                self.drops.drop(
-                    "filter_error", topic, f"filter of {listener!r} raised {exc!r}", exc_info=True
-                )
-                continue
-            if not matched:
-                continue
+            message_filter = listener.filter
+            if message_filter is not None:
+                try:
+                    matched = bool(message_filter(message))
+                except zmq.ContextTerminated:
+                    raise
+                except Exception as exc:
+                    self.drops.drop(
+                        "filter_error", topic, f"filter of {listener!r} raised {exc!r}", exc_info=True
+                    )
+                    continue
+                if not matched:
+                    continue
             executor = self.executor
             if type(executor) is DummyExecutor:
-                if executor.is_shutdown:
+                if executor._shutdown:  # the is_shutdown property, read without a call
                     return
                 self.execute(listener, message)
             else:

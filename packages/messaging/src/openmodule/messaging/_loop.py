@@ -92,7 +92,8 @@ class MessageLoop:
         poller.register(self._wake_r, zmq.POLLIN)
         dispatch = self.dispatcher.dispatch
         drops = self.dispatcher.drops
-        recv_multipart = socket.recv_multipart
+        recv = socket.recv
+        NOBLOCK = zmq.NOBLOCK
         loads = orjson.loads
         wake_r = self._wake_r
         try:
@@ -103,21 +104,35 @@ class MessageLoop:
                 drained = False
                 for _ in range(_BATCH):
                     try:
-                        frames = recv_multipart(zmq.NOBLOCK)
+                        # copy=False: the frame itself says whether more follow, where recv_multipart()
+                        # asks the socket (a getsockopt through an enum lookup) after every frame.
+                        frame = recv(NOBLOCK, copy=False)
                     except zmq.Again:
                         drained = True
                         break
-                    # Fast path for the well-formed case; anything else goes through decode_frames,
-                    # which logs, counts and drops it.
-                    if len(frames) == 2:
-                        try:
-                            topic = frames[0].decode("utf-8")
-                            data = loads(frames[1])
-                        except (UnicodeDecodeError, orjson.JSONDecodeError):
-                            data = None
-                        if type(data) is dict:
-                            dispatch(topic, data)
-                            continue
+                    raw_topic = frame.bytes
+                    if frame.more:
+                        frame = recv(NOBLOCK, copy=False)  # the rest of a message arrives with its first frame
+                        if not frame.more:
+                            # Fast path for the well-formed case; anything else goes through
+                            # decode_frames, which logs, counts and drops it.
+                            body = frame.bytes
+                            try:
+                                topic = raw_topic.decode("utf-8")
+                                data = loads(body)
+                            except (UnicodeDecodeError, orjson.JSONDecodeError):
+                                data = None
+                            if type(data) is dict:
+                                dispatch(topic, data)
+                                continue
+                            frames = [raw_topic, body]
+                        else:
+                            frames = [raw_topic, frame.bytes]
+                            while frame.more:
+                                frame = recv(NOBLOCK, copy=False)
+                                frames.append(frame.bytes)
+                    else:
+                        frames = [raw_topic]
                     topic, message = decode_frames(frames, drops)
                     if topic is not None:
                         dispatch(topic, message)

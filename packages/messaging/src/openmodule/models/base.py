@@ -94,6 +94,12 @@ def _datetime_wrap(value: Any, handler: Any) -> datetime:
 
 
 def _timestamp_wrap(value: Any, handler: Any) -> datetime:
+    # _datetime_wrap's fast cases repeated here: this runs for every message sent and received.
+    kind = type(value)
+    if kind is float or kind is int:
+        return _EPOCH + timedelta(seconds=value)
+    if kind is datetime and value.tzinfo is None:
+        return value
     return utcnow() if value is None else _datetime_wrap(value, handler)
 
 
