@@ -77,7 +77,7 @@ def datetime_to_timestamp(dt: datetime) -> float:
 
 def _to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
-        return _strip_tz(value.astimezone(UTC))
+        return value.astimezone(UTC).replace(tzinfo=None)  # keeps a datetime subclass (not hot)
     return value
 
 
