@@ -4,8 +4,10 @@
 (b) openmodule: Publisher.publish(model) -> broker subprocess -> MessageLoop -> dispatcher -> handler
                 (model validation included)
 
-Rounds alternate (a) and (b) and the medians are compared. Both send in windows of WINDOW messages (each window waits until it has arrived), so no message is sent
-beyond the high-water mark and any loss is real loss. Loopback only.
+Rounds alternate (a) and (b); the target is judged on the median of the per-round ratios. Both publish from
+one thread and receive in another, encode each message (a raw dict with orjson / a model), and send in windows
+of WINDOW messages (each window waits until it has arrived), so no message is sent beyond the high-water mark
+and any loss is real loss. Loopback only. ``--messages N`` runs one round of N messages (memory check).
 """
 
 from __future__ import annotations
@@ -146,7 +148,10 @@ def run(quick: bool = False, messages: int | None = None, rounds: int = 5) -> li
             om_lost += lost
             rss_growth = max(rss_growth, growth)
     raw_rate, om_rate = statistics.median(raw_rates), statistics.median(om_rates)
-    ratio = om_rate / raw_rate if raw_rate else 0.0
+    # Each round's pair ran under the same load, so the target is judged on the median of the paired
+    # ratios (colleagues' test runs change the machine's speed between rounds).
+    pairs = [o / r for o, r in zip(om_rates, raw_rates, strict=True)]
+    ratio = statistics.median(pairs)
     n *= rounds
     return [
         {
@@ -158,7 +163,7 @@ def run(quick: bool = False, messages: int | None = None, rounds: int = 5) -> li
             "baseline_value": round(raw_rate, 1),
             "target": ">= 50% of raw msg/s",
             "ratio": round(ratio, 3),
-            "rounds": [round(o / r, 3) for o, r in zip(om_rates, raw_rates, strict=True)],
+            "rounds": [round(x, 3) for x in pairs],
             "met": ratio >= 0.5,
         },
         {
