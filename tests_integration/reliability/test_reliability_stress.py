@@ -216,12 +216,6 @@ def test_sigterm_and_sigint_end_a_busy_service(start_service: Any, client: Any, 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="openmodule-messaging MessageLoop.run checks the stop flag only between batches of 256 messages: "
-    "after SIGTERM the user loop still handles every already received message of the batch (docs/core.md: "
-    "'a running handler finishes; later messages are dropped'), so shutdown takes up to 256 x handler time",
-)
 def test_sigterm_drops_queued_user_messages(start_service: Any, client: Any, bus: Any) -> None:
     service = start_service()
     client.echo_retry("warm-up")

@@ -17,6 +17,7 @@ from typing import Any
 import zmq
 from openmodule.config import settings
 from openmodule.messaging import encode_message, receive_message_from_socket
+from openmodule.utils.schema import Schema
 
 from openmodule_test.utils import DeveloperError
 
@@ -301,10 +302,7 @@ class ZMQTestMixin(unittest.TestCase):
 
 
 def _write_schema() -> None:
-    try:
-        from openmodule.utils.schema import Schema  # the schema module is optional
-    except ImportError:
-        return
+    # Imported at module level: handlers registered in the very first test are recorded too.
     Schema.to_file()
 
 

@@ -103,6 +103,8 @@ class MessageLoop:
                 # receive would block, so a busy loop pays one poll per burst, not one per message.
                 drained = False
                 for _ in range(_BATCH):
+                    if self._stopping:  # stop() means later messages are dropped, even mid-batch
+                        break
                     try:
                         # copy=False: the frame itself says whether more follow, where recv_multipart()
                         # asks the socket (a getsockopt through an enum lookup) after every frame.

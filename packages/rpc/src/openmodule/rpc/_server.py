@@ -341,6 +341,8 @@ class RPCServer:
                     self._apply_ops()
                 if socket in events:
                     for _ in range(_BATCH):
+                        if self._stopping:  # shutdown drops what is still queued
+                            break
                         try:
                             frames = socket.recv_multipart(zmq.NOBLOCK)
                         except zmq.Again:
