@@ -75,11 +75,40 @@ def om_core(om_broker: Any, om_client: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def om_rpc_server(om_broker: Any) -> Iterator[Any]:
+def om_rpc_server(om_broker: Any, om_client: Any) -> Iterator[Any]:
+    """A running RPCServer; ``register_handler`` returns once the new channel's subscription is live."""
+    import time
+    import uuid
+
+    from openmodule.models.base import EmptyModel
     from openmodule.rpc import RPCServer
 
     server = RPCServer(context=om_broker.context)
     server.run_as_thread()
+    register = server.register_handler
+    ready: set[str] = set()
+
+    def register_and_wait(channel: str, type: str, *args: Any, **kwargs: Any) -> Any:
+        result = register(channel, type, *args, **kwargs)
+        if channel not in ready and not type.startswith("_om_ping"):
+            ready.add(channel)
+            answered: list[bool] = []
+
+            def ping(request: Any, message: Any) -> None:
+                """fixture readiness probe"""
+                answered.append(True)
+
+            register(channel, "_om_ping", EmptyModel, EmptyModel, ping, register_schema=False)
+            deadline = time.monotonic() + 10
+            while not answered and time.monotonic() < deadline:
+                om_client._send_raw(f"rpc-req-{channel}", {"type": "_om_ping", "name": "testclient",
+                                                           "timestamp": time.time(), "rpc_id": str(uuid.uuid4()),
+                                                           "request": {}})
+                time.sleep(0.02)
+            assert answered, f"the RPC server did not receive on channel {channel!r} within 10 s"
+        return result
+
+    server.register_handler = register_and_wait  # type: ignore[method-assign]
     yield server
     server.shutdown()
 
