@@ -53,7 +53,7 @@ _MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined
 class MessageListener:
     """A registration: handle returned by ``register_handler`` and accepted by ``unregister_handler``."""
 
-    __slots__ = ("direct_validate", "filter", "handler", "message_class", "topic", "type")
+    __slots__ = ("direct_validate", "filter", "handler", "message_class", "raw", "topic", "type")
 
     def __init__(
         self,
@@ -67,6 +67,8 @@ class MessageListener:
         self.message_class = message_class
         self.handler = handler
         self.type = type
+        # message_class=dict: the handler gets the received dict as it is (it checks what it reads).
+        self.raw = message_class is dict
         # A class that keeps pydantic's own model_validate() is validated by calling its validator
         # directly (same arguments, without model_validate's Python wrapper: hot receive path);
         # an overridden model_validate() is always honoured.
@@ -126,6 +128,9 @@ class MessageDispatcher:
         self._listeners: dict[str, tuple[MessageListener, ...]] = {}
         self._lock = threading.RLock()
         self._shutdown = False
+        # Set by a receiving loop (MessageLoop) that calls flush_burst() before it blocks again.
+        self._burst_thread: int | None = None
+        self._burst: list[Callable[[], Any]] = []
 
     # -- registration -------------------------------------------------------------------------------
     def register_handler(
@@ -141,6 +146,8 @@ class MessageDispatcher:
     ) -> MessageListener:
         """Call ``handler(message_class instance)`` for each message on exactly ``topic``.
 
+        ``message_class=dict`` hands over the received dict unvalidated (for hot paths that check the
+        few keys they read themselves; ``match_type`` must then be False).
         ``match_type``: only messages whose ``type`` equals the class's ``type`` default (required).
         ``filter``: a callable on the raw dict, or a dict of key/values that must all be equal.
         Returns a handle for ``unregister_handler``.
@@ -233,7 +240,9 @@ class MessageDispatcher:
     def execute(self, listener: MessageListener, message: dict[str, Any]) -> None:
         """Parse ``message`` into the listener's class and call its handler."""
         try:
-            if listener.direct_validate:
+            if listener.raw:
+                parsed: Any = message
+            elif listener.direct_validate:
                 parsed = listener.message_class.__pydantic_validator__.validate_python(message)
             else:
                 parsed = listener.message_class.model_validate(message)
@@ -256,6 +265,43 @@ class MessageDispatcher:
             self.drops.drop(
                 "handler_error", listener.topic, f"handler {listener.handler!r} raised {exc!r}", exc_info=True
             )
+
+    # -- bursts -------------------------------------------------------------------------------------
+    def after_burst(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the receiving thread has handled the messages waiting now.
+
+        Usage (in a handler)::  ``dispatcher.after_burst(waiter.wake)``
+
+        For handlers that wake other threads: a woken thread competes for the GIL with the receiving
+        thread, so waking them together before the loop blocks again (instead of after each message)
+        keeps a burst of replies from being handled one thread switch at a time. Outside a receiving
+        loop's thread (no loop, or a handler on an executor) the callback runs at once.
+        """
+        if self._burst_thread is not None and self._burst_thread == threading.get_ident():
+            self._burst.append(callback)
+        else:
+            callback()
+
+    def begin_bursts(self) -> None:
+        """Called by the receiving thread: from now on it calls ``flush_burst()`` after every burst."""
+        self._burst_thread = threading.get_ident()
+
+    def end_bursts(self) -> None:
+        """Called by the receiving thread when it stops: run what is deferred, defer nothing more."""
+        self._burst_thread = None
+        self.flush_burst()
+
+    def flush_burst(self) -> None:
+        """Run the callbacks deferred by ``after_burst`` (a failing one is logged and counted)."""
+        burst = self._burst
+        while burst:
+            callbacks = burst[:]
+            burst.clear()
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception as exc:
+                    self.drops.drop("handler_error", "after_burst", f"{callback!r} raised {exc!r}", exc_info=True)
 
     # -- executor -----------------------------------------------------------------------------------
     @property

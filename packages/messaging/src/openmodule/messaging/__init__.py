@@ -16,6 +16,7 @@ Usage::
 
 from __future__ import annotations
 
+from openmodule.messaging._drain import drain_socket
 from openmodule.messaging._loop import MessageLoop
 from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
 from openmodule.messaging._publisher import Publisher
@@ -33,6 +34,7 @@ __all__ = [
     "MessageLoop",
     "Publisher",
     "decode_frames",
+    "drain_socket",
     "encode_message",
     "get_pub_socket",
     "get_sub_socket",

@@ -7,16 +7,12 @@ from collections import deque
 from concurrent.futures import Executor
 from typing import Any
 
-import orjson
 import zmq
 from openmodule.dispatcher import SubscribingMessageDispatcher
+from openmodule.messaging._drain import drain_socket
 from openmodule.messaging._sockets import get_sub_socket
-from openmodule.messaging._wire import decode_frames
 
 log = logging.getLogger("openmodule.messaging")
-
-# Messages handled per wake-up before subscription changes and stop requests are looked at again.
-_BATCH = 256
 
 
 class MessageLoop:
@@ -92,52 +88,18 @@ class MessageLoop:
         poller.register(self._wake_r, zmq.POLLIN)
         dispatch = self.dispatcher.dispatch
         drops = self.dispatcher.drops
-        recv = socket.recv
-        NOBLOCK = zmq.NOBLOCK
-        loads = orjson.loads
         wake_r = self._wake_r
+
+        def stopping() -> bool:  # stop() means later messages are dropped, even mid-batch
+            return self._stopping
+
+        dispatcher = self.dispatcher
+        dispatcher.begin_bursts()
         try:
             self._apply_ops()
             while not self._stopping:
-                # Drain the socket without polling: poll (a syscall and a GIL hand-off) only once a
-                # receive would block, so a busy loop pays one poll per burst, not one per message.
-                drained = False
-                for _ in range(_BATCH):
-                    if self._stopping:  # stop() means later messages are dropped, even mid-batch
-                        break
-                    try:
-                        # copy=False: the frame itself says whether more follow, where recv_multipart()
-                        # asks the socket (a getsockopt through an enum lookup) after every frame.
-                        frame = recv(NOBLOCK, copy=False)
-                    except zmq.Again:
-                        drained = True
-                        break
-                    raw_topic = frame.bytes
-                    if frame.more:
-                        frame = recv(NOBLOCK, copy=False)  # the rest of a message arrives with its first frame
-                        if not frame.more:
-                            # Fast path for the well-formed case; anything else goes through
-                            # decode_frames, which logs, counts and drops it.
-                            body = frame.bytes
-                            try:
-                                topic = raw_topic.decode("utf-8")
-                                data = loads(body)
-                            except (UnicodeDecodeError, orjson.JSONDecodeError):
-                                data = None
-                            if type(data) is dict:
-                                dispatch(topic, data)
-                                continue
-                            frames = [raw_topic, body]
-                        else:
-                            frames = [raw_topic, frame.bytes]
-                            while frame.more:
-                                frame = recv(NOBLOCK, copy=False)
-                                frames.append(frame.bytes)
-                    else:
-                        frames = [raw_topic]
-                    topic, message = decode_frames(frames, drops)
-                    if topic is not None:
-                        dispatch(topic, message)
+                drained = drain_socket(socket, dispatch, drops, stopping)
+                dispatcher.flush_burst()
                 if self._ops:
                     self._apply_ops()
                 if drained and not self._stopping:
@@ -151,6 +113,7 @@ class MessageLoop:
         except zmq.ContextTerminated:
             pass
         finally:
+            dispatcher.end_bursts()
             self._close()
 
     def start(self) -> MessageLoop:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 import zmq
@@ -25,19 +26,38 @@ class Publisher:
         self.config = config
         self._socket = _pub_socket(context, config, linger)
         self._lock = threading.Lock()
+        self._queue: deque[tuple[bytes, bytes]] = deque()
         self._closed = False
 
     def publish(self, message: BaseModel | dict[str, Any], topic: str) -> None:
         """Send ``message`` (a model or a dict) on ``topic``; safe from any thread."""
         assert isinstance(topic, str), f"topic must be a str, not {type(topic).__name__}"
-        raw_topic = topic.encode("utf-8")
-        body = encode_message(message)  # encode outside the lock
-        with self._lock:
+        frames = (topic.encode("utf-8"), encode_message(message))  # encode outside the lock
+        if self._closed:
+            raise RuntimeError("publisher is closed")
+        # Combining: the thread that holds the socket sends what others queued meanwhile, so a
+        # publishing thread never sleeps on the lock while another one is inside a send (a send
+        # releases the GIL; with many publishing threads, waiting for the lock cost two thread
+        # switches per message). Each thread's messages keep their order.
+        queue = self._queue
+        queue.append(frames)
+        lock = self._lock
+        while queue and lock.acquire(False):
+            try:
+                self._flush()
+            finally:
+                lock.release()
+
+    def _flush(self) -> None:
+        # Holding the lock. The two sends send_multipart() would make, without its per-call type
+        # checks of the frames (both are bytes here); the frames on the wire are the same.
+        queue = self._queue
+        send = self._socket.send
+        while queue:
             if self._closed:
-                raise RuntimeError("publisher is closed")
-            # The two sends send_multipart() would make, without its per-call type checks of the frames
-            # (both are bytes here); the frames on the wire are the same.
-            send = self._socket.send
+                queue.clear()
+                return
+            raw_topic, body = queue.popleft()
             send(raw_topic, zmq.SNDMORE)
             send(body)
 
@@ -47,6 +67,7 @@ class Publisher:
         """Close the socket (queued messages are sent for up to LINGER ms). Idempotent."""
         with self._lock:
             if not self._closed:
+                self._flush()  # what other threads queued before the close goes out, too
                 self._closed = True
                 self._socket.close(linger)
 
