@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from typing import Any
 import threading
 import uuid
 import warnings
@@ -145,7 +146,7 @@ class _E:
 
 def test_pending_pop_and_expiry():
     clock = _Clock()
-    table: PendingCalls[_E] = PendingCalls(clock=clock, late_memory=300)
+    table: PendingCalls[Any, _E] = PendingCalls(clock=clock, late_memory=300)
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     ea = _E(101.0)
     table.add(a, ea)
@@ -170,7 +171,7 @@ def test_pending_pop_and_expiry():
 
 def test_pending_discard_and_drain():
     clock = _Clock()
-    table: PendingCalls[_E] = PendingCalls(clock=clock)
+    table: PendingCalls[Any, _E] = PendingCalls(clock=clock)
     a, b = uuid.uuid4(), uuid.uuid4()
     table.add(a, _E(200))
     table.add(b, _E(200))
@@ -185,7 +186,7 @@ def test_pending_discard_and_drain():
 
 def test_pending_many_entries_released():
     clock = _Clock()
-    table: PendingCalls[_E] = PendingCalls(clock=clock)
+    table: PendingCalls[Any, _E] = PendingCalls(clock=clock)
     for i in range(10_000):
         table.add(uuid.uuid4(), _E(100.0 + (i % 7)))
     clock.now = 110

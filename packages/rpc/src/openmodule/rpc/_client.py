@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import _thread
 import logging
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
+from os import urandom
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pydantic
 from openmodule.config import settings
+from openmodule.dispatcher import MessageDispatcher
 from openmodule.messaging import wait_for_connection
 from openmodule.models.rpc import RPCErrorResult, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
@@ -33,7 +36,36 @@ _ERRORS: dict[str, type[_errors.RPCClientException]] = {
 }
 
 
+_VARIANT = "89ab" * 4
+
+
+def new_rpc_id() -> str:
+    """A random (version 4) UUID in its canonical text form, as ``str(uuid4())`` but without the object."""
+    h = urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
+
+
+def _canonical_id(rpc_id: Any) -> str | None:
+    """The canonical text of a received rpc_id (servers echo ours unchanged; others may not), else None."""
+    try:
+        return str(rpc_id if isinstance(rpc_id, UUID) else UUID(rpc_id))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+class _Malformed:
+    """What a reply without a ``response`` object stores in its entry."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+
 def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
+    if type(response) is not dict:
+        payload = response.payload if isinstance(response, _Malformed) else response
+        raise _errors.ServerUnknownError(f"the server's reply holds no response object: {payload!r}")
     status = response.get("status", "ok")
     if status == "ok":
         if "status" in response:
@@ -54,6 +86,39 @@ def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
     raise _ERRORS[error.status](error.exception or "")
 
 
+class _Signal:
+    """A one-shot event on a bare lock: set() wakes every waiter, later waits return at once.
+
+    Cheaper than ``threading.Event`` (no Condition, no per-wait lock and waiter list): a caller thread
+    waits on it for every blocking call, so its cost shows in calls/s with many caller threads.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()  # held = not set
+
+    def set(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:  # set already
+            pass
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self._lock.acquire(True, -1 if timeout is None else timeout):
+            return False
+        # Hand it on: the next waiter (or a later wait) passes, too.
+        try:
+            self._lock.release()
+        except RuntimeError:  # a concurrent set() released it for us
+            pass
+        return True
+
+
 class RPCEntry:
     """One sent call: wait for it with ``result()``, poll with ``done()``, give up with ``cancel()``.
 
@@ -64,8 +129,8 @@ class RPCEntry:
         response = entry.result(AccessResponse)
     """
 
-    __slots__ = ("_client", "_start", "cancelled", "channel", "deadline", "ready", "response", "rpc_id",
-                 "timeout", "timestamp", "type")
+    __slots__ = ("_client", "_expect", "_id", "_parsed", "_start", "cancelled", "channel", "deadline", "ready",
+                 "response", "timeout", "timestamp", "type")
 
     def __init__(
         self,
@@ -80,13 +145,22 @@ class RPCEntry:
         self._start = time.monotonic()
         self.timeout = float(timeout)
         self.deadline = self._start + self.timeout
-        self.rpc_id = rpc_id if rpc_id is not None else uuid4()
+        # The id as sent: canonical text, the pending table's key (``rpc_id`` makes the UUID on demand).
+        self._id = new_rpc_id() if rpc_id is None else str(rpc_id)
         self.channel = channel
         self.type = type
         self.response: dict[str, Any] | None = None
-        self.ready = threading.Event()
+        self.ready = _Signal()
         self.cancelled = False
         self._client = client
+        # Blocking calls know their response type when sending: the receiving thread parses the reply
+        # while it handles its burst, so the woken caller only returns (less GIL traffic per call).
+        self._expect: type[pydantic.BaseModel] | None = None
+        self._parsed: tuple[Any, BaseException | None] | None = None
+
+    @property
+    def rpc_id(self) -> UUID:
+        return UUID(self._id)
 
     def _set_response(self, response: dict[str, Any]) -> None:
         self.response = response
@@ -100,7 +174,7 @@ class RPCEntry:
         """Give up on the call: waiters wake up and ``result()`` raises ``CancelError``."""
         self.cancelled = True
         if self._client is not None:
-            self._client._pending.discard(self.rpc_id)
+            self._client._pending.discard(self._id)
         self.ready.set()
 
     def result(self, response_type: type[T], timeout: float | None = None) -> T:
@@ -131,7 +205,22 @@ class RPCEntry:
             raise _errors.RPCTimeoutError(
                 f"RPC {self.channel}/{self.type} ({self.rpc_id}) got no response within {limit} s"
             )
+        parsed = self._parsed
+        if parsed is not None and self._expect is response_type:
+            value, error = parsed
+            if error is not None:
+                raise error
+            return value  # type: ignore[no-any-return]
         return _parse_response(response, response_type)
+
+    def _parse_ahead(self) -> None:
+        """Parse the response as the type the blocking caller waits for (in the receiving thread)."""
+        expect = self._expect
+        if expect is not None and self.response is not None:
+            try:
+                self._parsed = (_parse_response(self.response, expect), None)
+            except _errors.RPCClientException as exc:
+                self._parsed = (None, exc)
 
 
 class _Channel:
@@ -189,7 +278,7 @@ class RPCClient:
         self.dispatcher = dispatcher
         self._publish: Publish = publish
         self.default_timeout = default_timeout
-        self._pending: PendingCalls[RPCEntry] = PendingCalls()
+        self._pending: PendingCalls[str, RPCEntry] = PendingCalls()
         self._channels: dict[str, _Channel] = {}
         self._lock = threading.Lock()
         self._late_log = RateLimitedLog(log, logging.ERROR)
@@ -223,7 +312,10 @@ class RPCClient:
             return
         topic = channel_to_response_topic(channel)
         try:
-            state.handle = self.dispatcher.register_handler(topic, RPCResponse, self.receive, match_type=False)
+            # Our own dispatcher hands over the received dict: receive() checks the few keys it reads
+            # and the caller validates the payload, so the envelope is not parsed into a model first.
+            message_class = dict if isinstance(self.dispatcher, MessageDispatcher) else RPCResponse
+            state.handle = self.dispatcher.register_handler(topic, message_class, self.receive, match_type=False)
             # Subscriptions propagate asynchronously: a ping through the broker proves ours is live, so
             # the first response cannot be lost. Bounded by the call's own timeout.
             wait_for_connection(self._publish, self.dispatcher, max(0.0, deadline - time.monotonic()))
@@ -271,6 +363,7 @@ class RPCClient:
         request: pydantic.BaseModel | dict[str, Any] | None,
         timeout: float | None,
         stacklevel: int,
+        expect: type[pydantic.BaseModel] | None = None,
     ) -> RPCEntry:
         assert isinstance(channel, str), f"RPC channels must be str, got {channel!r}"
         assert isinstance(type, str), f"RPC types must be str, got {type!r}"
@@ -289,17 +382,18 @@ class RPCClient:
         )
         if channel not in self._channels or not self._channels[channel].ready.is_set():
             self._ensure_channel(channel, entry.deadline)
+        entry._expect = expect
         # Tracked before sending, so a fast response always finds its entry.
-        self._pending.add(entry.rpc_id, entry)
+        self._pending.add(entry._id, entry)
         # The RPCRequest wire form, built directly: these values are ours and need no validation.
         message: dict[str, Any] = {"timestamp": time.time(), "name": settings.NAME, "type": type,
-                                   "rpc_id": str(entry.rpc_id)}
+                                   "rpc_id": entry._id}
         if payload is not None:
             message["request"] = payload
         try:
             self._publish(message, channel_to_request_topic(channel))
         except BaseException:
-            self._pending.discard(entry.rpc_id)
+            self._pending.discard(entry._id)
             raise
         return entry
 
@@ -316,24 +410,48 @@ class RPCClient:
         Usage: ``client.rpc("backend", "auth", AccessRequest(...), AccessResponse)``. Raises
         ``RPCClient.TimeoutError``, ``ServerHandlerError``, ... (all ``RPCClient.Exception``).
         """
-        return self._send(channel, type, request, timeout, 3).result(response_type, timeout=timeout)
+        return self._send(channel, type, request, timeout, 3, response_type).result(response_type, timeout=timeout)
 
-    def receive(self, response: RPCResponse) -> None:
-        """Stores an RPC response in the waiting call with the same rpc_id (others are ignored)."""
-        rpc_id = response.rpc_id
+    def receive(self, response: RPCResponse | dict[str, Any]) -> None:
+        """Stores an RPC response in the waiting call with the same rpc_id (others are ignored).
+
+        Takes the ``RPCResponse`` or the received dict; a response that is not an object is logged and
+        dropped (the waiting call then times out, as for a lost response).
+        """
+        if type(response) is dict:
+            rpc_id = response.get("rpc_id")
+            payload = response.get("response")
+            kind, name = response.get("type"), response.get("name")
+        else:
+            rpc_id = response.rpc_id  # type: ignore[union-attr]
+            payload = response.response  # type: ignore[union-attr]
+            kind, name = response.type, response.name  # type: ignore[union-attr]
         if rpc_id is None:
             return
-        entry = self._pending.pop(rpc_id)
+        pending = self._pending
+        # Our ids go out in canonical form and come back unchanged: one lookup, no parsing.
+        key = rpc_id if type(rpc_id) is str and rpc_id in pending else _canonical_id(rpc_id)
+        if key is None:
+            return  # not an id of ours
+        entry = pending.pop(key)
         if entry is None:
             return  # a response to another client on the same channel
         if entry is LATE:
             self.late_responses += 1
-            self._late_log.log(
-                "late RPC response dropped: %s %s (%s) arrived after its timeout",
-                response.type, rpc_id, response.name,
-            )
+            self._late_log.log("late RPC response dropped: %s %s (%s) arrived after its timeout", kind, key, name)
             return
-        entry._set_response(response.response)  # type: ignore[union-attr]
+        if type(payload) is not dict:
+            self._late_log.log("malformed RPC response: %s %s (%s) has no response object: %r",
+                               kind, key, name, payload, key="malformed")
+            payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
+        entry.response = payload  # type: ignore[union-attr]
+        entry._parse_ahead()  # type: ignore[union-attr]
+        # The caller wakes when the loop has handled the burst this reply came in (see after_burst).
+        after_burst = getattr(self.dispatcher, "after_burst", None)
+        if after_burst is None:
+            entry.ready.set()  # type: ignore[union-attr]
+        else:
+            after_burst(entry.ready.set)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<RPCClient channels={self.channels} pending={len(self._pending)}>"

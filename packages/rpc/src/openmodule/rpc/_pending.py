@@ -11,9 +11,8 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, Protocol, TypeVar
-from uuid import UUID
 
 # How long ids of expired calls are remembered, so a late response can be told apart from a response
 # to another client on the same channel (those are normal and ignored silently).
@@ -25,13 +24,14 @@ class _Expirable(Protocol):
     def deadline(self) -> float: ...
 
 
+K = TypeVar("K", bound=Hashable)
 E = TypeVar("E", bound=_Expirable)
 
 LATE = object()
 """Returned by :meth:`PendingCalls.pop` for an id that expired recently (a late response)."""
 
 
-class PendingCalls(Generic[E]):
+class PendingCalls(Generic[K, E]):
     """rpc_id -> entry, with deadline-ordered expiry; thread-safe."""
 
     def __init__(
@@ -42,16 +42,16 @@ class PendingCalls(Generic[E]):
         self._clock = clock
         self._late_memory = late_memory
         self._lock = threading.Lock()
-        self._entries: dict[UUID, E] = {}
-        self._heap: list[tuple[float, int, UUID]] = []
+        self._entries: dict[K, E] = {}
+        self._heap: list[tuple[float, int, K]] = []
         self._seq = itertools.count()
         # rpc_id -> time it expired; insertion order is expiry order, so the oldest is first.
-        self._expired: dict[UUID, float] = {}
+        self._expired: dict[K, float] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, rpc_id: UUID) -> bool:
+    def __contains__(self, rpc_id: K) -> bool:
         return rpc_id in self._entries
 
     @property
@@ -63,14 +63,14 @@ class PendingCalls(Generic[E]):
     def expired_size(self) -> int:
         return len(self._expired)
 
-    def add(self, rpc_id: UUID, entry: E) -> None:
+    def add(self, rpc_id: K, entry: E) -> None:
         """Track ``entry`` until it is popped, discarded or its deadline passes."""
         with self._lock:
             self._expire(self._clock())
             self._entries[rpc_id] = entry
             heapq.heappush(self._heap, (entry.deadline, next(self._seq), rpc_id))
 
-    def pop(self, rpc_id: UUID) -> E | object | None:
+    def pop(self, rpc_id: K) -> E | object | None:
         """The entry for ``rpc_id`` (removed), :data:`LATE` if it expired recently, else None."""
         with self._lock:
             self._expire(self._clock())
@@ -81,7 +81,7 @@ class PendingCalls(Generic[E]):
                 return LATE
             return None
 
-    def discard(self, rpc_id: UUID) -> E | None:
+    def discard(self, rpc_id: K) -> E | None:
         """Stop tracking ``rpc_id`` (cancelled); its heap slot is dropped lazily when due."""
         with self._lock:
             return self._entries.pop(rpc_id, None)

@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 import zmq
 from openmodule.config import settings
-from openmodule.messaging import Publisher, decode_frames, get_sub_socket
+from openmodule.messaging import Publisher, drain_socket, get_sub_socket
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
 from openmodule.rpc._ratelimit import RateLimitedLog
@@ -27,8 +27,6 @@ from openmodule.rpc._topics import channel_to_request_topic, channel_to_response
 
 log = logging.getLogger("openmodule.rpc.server")
 
-# Requests handled per wake-up before subscription changes and the stop flag are looked at again.
-_BATCH = 256
 _POLL_MS = 1000
 
 
@@ -327,29 +325,26 @@ class RPCServer:
         poller.register(socket, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
         handle = self._handle
+        wake_r = self._wake_r
+
+        def stopping() -> bool:  # shutdown drops what is still queued, even mid-batch
+            return self._stopping
+
         try:
             self._apply_ops()
             while not self._stopping:
-                # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
-                events = dict(poller.poll(_POLL_MS))
-                if self._wake_r in events:
-                    try:
-                        while os.read(self._wake_r, 4096):
-                            pass
-                    except BlockingIOError:
-                        pass
+                drained = drain_socket(socket, handle, None, stopping)
+                if self._ops:
                     self._apply_ops()
-                if socket in events:
-                    for _ in range(_BATCH):
-                        if self._stopping:  # shutdown drops what is still queued
-                            break
-                        try:
-                            frames = socket.recv_multipart(zmq.NOBLOCK)
-                        except zmq.Again:
-                            break
-                        topic, message = decode_frames(frames)
-                        if topic is not None:
-                            handle(topic, message)
+                if drained and not self._stopping:
+                    # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
+                    for item, _ in poller.poll(_POLL_MS):
+                        if item == wake_r:
+                            try:
+                                while os.read(wake_r, 4096):
+                                    pass
+                            except BlockingIOError:
+                                pass
         except zmq.ContextTerminated:
             pass
         finally:
