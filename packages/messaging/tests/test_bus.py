@@ -218,3 +218,55 @@ def test_a_burst_longer_than_a_batch_arrives_complete_and_in_order(
     wait_until(lambda: len(got) == 700, message="700 messages")
     assert got == list(range(700))
     assert bus.loop.drops == {"validation_error": 7, "frame_count": 1}
+
+
+def test_publishing_threads_lose_nothing_and_keep_their_order(
+    bus: SimpleNamespace, context: zmq.Context, wait_until
+) -> None:
+    # Many threads publishing at once share the socket by combining (one sends what others queued):
+    # every message must arrive, each thread's in the order it published them. (800 in all: below the
+    # sockets' high-water mark of 1000, where PUB/SUB drops by design.)
+    threads, per_thread = 8, 100
+    received: list[tuple[int, int]] = []
+    bus.dispatcher.register_handler("combined", Demo, lambda m: received.append(divmod(m.value, 10_000)))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    start = threading.Barrier(threads)
+
+    def publish(k: int) -> None:
+        start.wait()
+        for i in range(per_thread):
+            bus.publisher.publish(Demo(value=k * 10_000 + i), "combined")
+
+    workers = [threading.Thread(target=publish, args=(k,)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wait_until(lambda: len(received) == threads * per_thread, message="every published message")
+    for k in range(threads):
+        assert [i for thread, i in received if thread == k] == list(range(per_thread))
+
+
+def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamespace, wait_until) -> None:
+    events: list[tuple[str, int, int]] = []
+
+    def handler(m: Demo) -> None:
+        events.append(("handler", m.value, threading.get_ident()))
+        if m.value == 2:
+            bus.dispatcher.after_burst(lambda: 1 / 0)  # a failing callback is logged and counted
+        bus.dispatcher.after_burst(lambda: events.append(("after", m.value, threading.get_ident())))
+
+    bus.dispatcher.register_handler("burst", Demo, handler)
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    for value in (1, 2, 3):
+        bus.publisher.publish(Demo(value=value), "burst")
+    wait_until(lambda: len(events) == 6, message="three handlers and their callbacks")
+    loop_thread = bus.loop._thread.ident
+    assert {ident for _, _, ident in events} == {loop_thread}
+    for value in (1, 2, 3):
+        assert events.index(("handler", value, loop_thread)) < events.index(("after", value, loop_thread))
+    assert bus.loop.drops.get("handler_error") == 1
+    # outside the loop thread the callback runs at once
+    ran: list[int] = []
+    bus.dispatcher.after_burst(lambda: ran.append(1))
+    assert ran == [1]

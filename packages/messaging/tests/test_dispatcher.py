@@ -205,3 +205,14 @@ def test_model_validate_overrides_are_honoured_and_plain_classes_validate_direct
     dispatcher.dispatch("t", {"type": "plain", "name": "n", "timestamp": 0, "value": "x"})
     assert got == [("plain", 2), ("hooked", 20)]
     assert dispatcher.drops.snapshot() == {"validation_error": 1}
+
+
+def test_dict_listener_gets_the_received_dict_unvalidated() -> None:
+    dispatcher = MessageDispatcher(raise_validation_errors=True)
+    got: list[object] = []
+    dispatcher.register_handler("raw", dict, got.append, match_type=False)
+    message = {"anything": [1, 2], "type": 5}
+    dispatcher.dispatch("raw", message)
+    assert got == [message] and got[0] is message
+    with pytest.raises(AssertionError, match="match_type=False"):
+        dispatcher.register_handler("raw", dict, got.append)

@@ -218,3 +218,43 @@ def test_request_wire_form(bus, models):
     assert set(body) == {"timestamp", "name", "type", "rpc_id"} | {"request"}
     assert body["name"] == "rpc-test" and body["type"] == "t" and body["request"] == {"plateNumber": "G1"}
     assert str(uuid.UUID(body["rpc_id"])) == body["rpc_id"] and isinstance(body["timestamp"], float)
+
+
+def _reply(raw, channel, rpc_id, **fields):
+    raw.send(f"rpc-rep-{channel}".encode(),
+             orjson.dumps({"type": "x", "name": "fake-server", "timestamp": 1.0, "rpc_id": rpc_id, **fields}))
+
+
+def test_a_reply_in_another_spelling_of_the_id_is_matched(bus, raw, models):
+    # Servers echo the id as text; one that writes it in upper case still answers our call.
+    entry = bus.client.rpc_non_blocking("fake", "x", models.EchoRequest(value=1), timeout=30)
+    _reply(raw, "fake", str(entry.rpc_id).upper(), response={"status": "ok", "value": 3})
+    assert entry.result(models.EchoResponse).value == 3
+
+
+def test_a_reply_without_response_object_fails_the_call_at_once(bus, raw, models, caplog):
+    # Not a timeout (30 s here): the caller learns at once that the server's reply was unusable.
+    entry = bus.client.rpc_non_blocking("fake", "x", models.EchoRequest(value=1), timeout=30)
+    _reply(raw, "fake", str(entry.rpc_id), response=[1, 2])
+    with pytest.raises(RPCClient.ServerUnknownError, match=r"no response object: \[1, 2\]"):
+        entry.result(models.EchoResponse)
+    assert "malformed RPC response" in caplog.text
+    # and the client keeps working
+    entry = bus.client.rpc_non_blocking("fake", "x", models.EchoRequest(value=1), timeout=30)
+    _reply(raw, "fake", str(entry.rpc_id), response={"status": "ok", "value": 4})
+    assert entry.result(models.EchoResponse).value == 4
+
+
+def test_blocking_calls_get_errors_parsed_ahead(bus, make_server, wait_served, models):
+    # rpc() parses the reply in the receiving thread; errors still reach the caller, every time.
+    def fail(request, message):
+        """always fails"""
+        raise ValueError(f"bad value {request.value}")
+
+    server = make_server()
+    server.register_handler("failing", "x", models.EchoRequest, models.EchoResponse, fail)
+    server.run_as_thread()
+    wait_served(server, "failing")
+    for value in (1, 2):
+        with pytest.raises(RPCClient.ServerHandlerError, match=f"bad value {value}"):
+            bus.client.rpc("failing", "x", models.EchoRequest(value=value), models.EchoResponse)

@@ -259,3 +259,11 @@ def test_rpc_id_is_echoed_exactly(server, models):
     rpc_id = str(uuid.uuid4())
     server.process_rpc("c", req(request={"value": 1}) | {"rpc_id": rpc_id})
     assert server.sent[0][1]["rpc_id"] == rpc_id
+
+
+def test_a_non_canonical_rpc_id_is_echoed_in_canonical_form(server, models):
+    server.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
+    rpc_id = uuid.uuid4()
+    for sent in (str(rpc_id).upper(), rpc_id.hex, "{" + str(rpc_id) + "}"):
+        server.process_rpc("c", req(request={"value": 1}) | {"rpc_id": sent})
+    assert [reply["rpc_id"] for _, reply in server.sent] == [str(rpc_id)] * 3

@@ -16,6 +16,8 @@ receive_drops = DropLog(log)
 
 def encode_message(message: BaseModel | dict[str, Any]) -> bytes:
     """The body frame for ``message``: a model's ``json_bytes()``, or a dict encoded the same way."""
+    if type(message) is dict:  # RPC envelopes; pydantic's isinstance() checks are Python-level
+        return encode_json(message)
     if isinstance(message, OpenModuleModel):  # the common case first: one attribute lookup less
         return bytes(message.json_bytes())
     if isinstance(message, BaseModel):

@@ -19,7 +19,7 @@ import binascii
 import os
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, get_args, get_origin
+from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
 import orjson
 from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
@@ -51,7 +51,11 @@ __all__ = [
     "encode_json",
     "timezone_validator",
     "utcnow",
+    "validate_as",
+    "wire_dict",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_AWARE = datetime(1970, 1, 1, tzinfo=UTC)
@@ -285,6 +289,41 @@ def _note_dump_override(cls: type[OpenModuleModel]) -> None:
     # json_bytes() must keep honouring a subclass's own model_dump(); only classes that inherit
     # OpenModuleModel's (the same serializer call with fixed defaults) may take the direct path.
     cls._openmodule_plain_dump = getattr(cls.model_dump, "__func__", cls.model_dump) is _OPENMODULE_MODEL_DUMP
+
+
+_PYDANTIC_MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+
+
+def wire_dict(model: BaseModel) -> dict[str, Any]:
+    """``model.model_dump(by_alias=True, exclude_none=True)``: the wire form of a payload as a dict.
+
+    Classes that keep OpenModuleModel's (or pydantic's) ``model_dump`` are serialized by a direct
+    call (hot RPC path); an overridden ``model_dump`` is always honoured.
+    """
+    cls = type(model)
+    if isinstance(model, OpenModuleModel):
+        if cls.__dict__.get("_openmodule_plain_dump") is None:
+            _note_dump_override(cls)  # type: ignore[arg-type]
+        if cls._openmodule_plain_dump:  # type: ignore[attr-defined]
+            return model.__pydantic_serializer__.to_python(model, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+    return model.model_dump(by_alias=True, exclude_none=True)
+
+
+def validate_as(cls: type[M], data: Any, **kwargs: Any) -> M:
+    """``cls.model_validate(data, **kwargs)``, by a direct validator call if the class keeps pydantic's.
+
+    Usage::  ``response = validate_as(AccessResponse, payload)``
+    """
+    direct = _DIRECT_VALIDATE.get(cls)
+    if direct is None:
+        direct = _DIRECT_VALIDATE[cls] = getattr(cls.model_validate, "__func__", None) is _PYDANTIC_MODEL_VALIDATE
+    if direct:
+        return cls.__pydantic_validator__.validate_python(data, **kwargs)  # type: ignore[no-any-return]
+    return cls.model_validate(data, **kwargs)
+
+
+# class -> whether it keeps pydantic's model_validate (classes are long-lived; a weak map is not needed)
+_DIRECT_VALIDATE: dict[type, bool] = {}
 
 
 class OpenModuleRootModel(RootModel[Any]):

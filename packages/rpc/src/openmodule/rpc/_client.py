@@ -16,6 +16,7 @@ import pydantic
 from openmodule.config import settings
 from openmodule.dispatcher import MessageDispatcher
 from openmodule.messaging import wait_for_connection
+from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCErrorResult, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
 from openmodule.rpc import _errors
@@ -72,7 +73,7 @@ def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
             # The status key is the envelope's, not a field of the response model.
             response = {k: v for k, v in response.items() if k != "status"}
         try:
-            return response_type.model_validate(response)
+            return validate_as(response_type, response)
         except pydantic.ValidationError as exc:
             raise _errors.RPCValidationError.wrap(exc) from exc
     if status not in _Status.__members__:
@@ -280,6 +281,10 @@ class RPCClient:
         self.default_timeout = default_timeout
         self._pending: PendingCalls[str, RPCEntry] = PendingCalls()
         self._channels: dict[str, _Channel] = {}
+        # Channels whose subscription is set up: one set lookup per call instead of an Event check.
+        self._ready_channels: set[str] = set()
+        # The caller wakes when the loop has handled the burst its reply came in (see after_burst).
+        self._wake_later: Callable[[Callable[[], Any]], Any] | None = getattr(dispatcher, "after_burst", None)
         self._lock = threading.Lock()
         self._late_log = RateLimitedLog(log, logging.ERROR)
         self.late_responses = 0
@@ -328,12 +333,15 @@ class RPCClient:
                 self.dispatcher.unregister_handler(state.handle)
             raise
         finally:
+            if channel in self._channels:
+                self._ready_channels.add(channel)
             state.ready.set()
 
     def unregister_channel(self, channel: str) -> None:
         """Stop receiving responses of ``channel`` (removes the dispatcher handler, too)."""
         with self._lock:
             state = self._channels.pop(channel, None)
+            self._ready_channels.discard(channel)
         if state is not None and state.handle is not None:
             self.dispatcher.unregister_handler(state.handle)
 
@@ -376,17 +384,17 @@ class RPCClient:
         elif request is None:
             payload = None
         else:
-            payload = request.model_dump(by_alias=True, exclude_none=True)
+            payload = wire_dict(request)
         entry = RPCEntry(
             self.default_timeout if timeout is None else timeout, channel=channel, type=type, client=self
         )
-        if channel not in self._channels or not self._channels[channel].ready.is_set():
+        if channel not in self._ready_channels:
             self._ensure_channel(channel, entry.deadline)
         entry._expect = expect
         # Tracked before sending, so a fast response always finds its entry.
         self._pending.add(entry._id, entry)
         # The RPCRequest wire form, built directly: these values are ours and need no validation.
-        message: dict[str, Any] = {"timestamp": time.time(), "name": settings.NAME, "type": type,
+        message: dict[str, Any] = {"timestamp": entry.timestamp, "name": settings.NAME, "type": type,
                                    "rpc_id": entry._id}
         if payload is not None:
             message["request"] = payload
@@ -415,8 +423,8 @@ class RPCClient:
     def receive(self, response: RPCResponse | dict[str, Any]) -> None:
         """Stores an RPC response in the waiting call with the same rpc_id (others are ignored).
 
-        Takes the ``RPCResponse`` or the received dict; a response that is not an object is logged and
-        dropped (the waiting call then times out, as for a lost response).
+        Takes the ``RPCResponse`` or the received dict. A reply without a ``response`` object is logged
+        and fails its call at once with ``ServerUnknownError`` (instead of a timeout).
         """
         if type(response) is dict:
             rpc_id = response.get("rpc_id")
@@ -428,12 +436,16 @@ class RPCClient:
             kind, name = response.type, response.name  # type: ignore[union-attr]
         if rpc_id is None:
             return
-        pending = self._pending
         # Our ids go out in canonical form and come back unchanged: one lookup, no parsing.
-        key = rpc_id if type(rpc_id) is str and rpc_id in pending else _canonical_id(rpc_id)
-        if key is None:
-            return  # not an id of ours
-        entry = pending.pop(key)
+        key = rpc_id if type(rpc_id) is str else None
+        entry = self._pending.pop(key) if key is not None else None
+        if entry is None:
+            canonical = _canonical_id(rpc_id)
+            if canonical is None:
+                return  # not an id of ours
+            if canonical != key:
+                key = canonical
+                entry = self._pending.pop(key)
         if entry is None:
             return  # a response to another client on the same channel
         if entry is LATE:
@@ -446,12 +458,11 @@ class RPCClient:
             payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
         entry.response = payload  # type: ignore[union-attr]
         entry._parse_ahead()  # type: ignore[union-attr]
-        # The caller wakes when the loop has handled the burst this reply came in (see after_burst).
-        after_burst = getattr(self.dispatcher, "after_burst", None)
-        if after_burst is None:
+        wake_later = self._wake_later
+        if wake_later is None:
             entry.ready.set()  # type: ignore[union-attr]
         else:
-            after_burst(entry.ready.set)  # type: ignore[union-attr]
+            wake_later(entry.ready.set)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<RPCClient channels={self.channels} pending={len(self._pending)}>"

@@ -20,6 +20,7 @@ import pydantic
 import zmq
 from openmodule.config import settings
 from openmodule.messaging import Publisher, drain_socket, get_sub_socket
+from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
 from openmodule.rpc._ratelimit import RateLimitedLog
@@ -79,6 +80,14 @@ def _record_schema(channel: str, type: str, request_class: type, response_class:
         schema.save_rpc(channel, type, request_class, response_class, handler)
     else:
         _check_docstring(handler)
+
+
+def _is_canonical_id(value: Any) -> bool:
+    """True for text that is exactly ``str(UUID(value))`` (called after the envelope validated)."""
+    return (
+        type(value) is str and len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-"
+        and value == value.lower()
+    )
 
 
 class RPCServer:
@@ -196,7 +205,7 @@ class RPCServer:
         message: dict[str, Any] = {"timestamp": time.time(), "name": self._setting("NAME") or settings.NAME,
                                    "type": type}
         if rpc_id is not None:
-            message["rpc_id"] = str(rpc_id)
+            message["rpc_id"] = rpc_id if isinstance(rpc_id, str) else str(rpc_id)
         message["response"] = response
         self._publish(message, channel_to_response_topic(channel))
 
@@ -217,7 +226,7 @@ class RPCServer:
 
     def _process(self, channel: str, message: dict[str, Any]) -> None:
         try:
-            request = RPCRequest.model_validate(message)
+            request = validate_as(RPCRequest, message)
         except pydantic.ValidationError as exc:
             self._bad_input.log("invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope")
             self._error(channel, "unknown", None, RPCServerError.validation_error, exc.json())
@@ -230,6 +239,11 @@ class RPCServer:
                 self.counts["other_resource"] += 1
                 return
 
+        # The id is echoed as text: the request's own text when it is canonical (the common case),
+        # else the UUID's canonical form.
+        raw_id = message.get("rpc_id")
+        rpc_id: Any = raw_id if _is_canonical_id(raw_id) else request.rpc_id
+
         entry = self.handlers.get((channel, request.type))
         if entry is None:
             self.counts["no_handler"] += 1
@@ -239,11 +253,11 @@ class RPCServer:
 
         try:
             # A missing or null payload is an empty request (12.x crashed on it and never answered).
-            payload = entry.request_class.model_validate(request.request or {}, by_alias=True, by_name=True)
+            payload = validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
         except pydantic.ValidationError as exc:
             self._bad_input.log("invalid RPC request %s/%s: %s", channel, request.type, exc,
                                 key=f"request:{channel}")
-            self._error(channel, request.type, request.rpc_id, RPCServerError.validation_error, exc.json())
+            self._error(channel, request.type, rpc_id, RPCServerError.validation_error, exc.json())
             return
 
         if self.filters:
@@ -253,7 +267,7 @@ class RPCServer:
             except Exception as exc:
                 self._errors.log("RPC filter raised for %s/%s", channel, request.type, key=f"filter:{channel}",
                                  exc_info=True)
-                self._error(channel, request.type, request.rpc_id, RPCServerError.filter_error, str(exc))
+                self._error(channel, request.type, rpc_id, RPCServerError.filter_error, str(exc))
                 return
             if not accepted:
                 self.counts["filtered"] += 1
@@ -272,8 +286,8 @@ class RPCServer:
                 result = entry.handler(payload)
             response_class = entry.response_class
             if not isinstance(result, response_class):
-                result = response_class.model_validate({} if result is None else result)
-            response = result.model_dump(by_alias=True, exclude_none=True)
+                result = validate_as(response_class, {} if result is None else result)
+            response = wire_dict(result)
             if "status" in response:
                 raise ValueError(
                     f"the response of RPC {channel}/{request.type} has a top-level 'status' field, which is "
@@ -284,11 +298,11 @@ class RPCServer:
         except Exception as exc:
             self._errors.log("RPC handler %s/%s raised", channel, request.type, key=f"handler:{channel}",
                              exc_info=True)
-            self._error(channel, request.type, request.rpc_id, RPCServerError.handler_error, str(exc))
+            self._error(channel, request.type, rpc_id, RPCServerError.handler_error, str(exc))
             return
         response["status"] = "ok"
         self.counts["ok"] += 1
-        self._respond(channel, request.type, request.rpc_id, response)
+        self._respond(channel, request.type, rpc_id, response)
 
     def _handle(self, topic: str, message: dict[str, Any]) -> None:
         channel = topic_to_channel(topic)
