@@ -163,7 +163,7 @@ class MessageDispatcher:
                 f"{message_class.__name__} has no 'type' field with a default: define one, or register with "
                 "match_type=False to receive all types"
             )
-        if register_schema:
+        if register_schema and message_class is not dict:  # a raw dict has no schema to record
             _record_schema(topic, message_class, handler, filter)
         listener = MessageListener(topic, message_class, handler, filter, message_type)
         with self._lock:

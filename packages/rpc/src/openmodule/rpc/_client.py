@@ -319,8 +319,11 @@ class RPCClient:
         try:
             # Our own dispatcher hands over the received dict: receive() checks the few keys it reads
             # and the caller validates the payload, so the envelope is not parsed into a model first.
-            message_class = dict if isinstance(self.dispatcher, MessageDispatcher) else RPCResponse
-            state.handle = self.dispatcher.register_handler(topic, message_class, self.receive, match_type=False)
+            if isinstance(self.dispatcher, MessageDispatcher):
+                state.handle = self.dispatcher.register_handler(topic, dict, self.receive, match_type=False,
+                                                                register_schema=False)
+            else:
+                state.handle = self.dispatcher.register_handler(topic, RPCResponse, self.receive, match_type=False)
             # Subscriptions propagate asynchronously: a ping through the broker proves ours is live, so
             # the first response cannot be lost. Bounded by the call's own timeout.
             wait_for_connection(self._publish, self.dispatcher, max(0.0, deadline - time.monotonic()))
