@@ -24,11 +24,12 @@ from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
 from openmodule.rpc._ratelimit import RateLimitedLog
-from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic, topic_to_channel
+from openmodule.rpc._topics import REQUEST_PREFIX, RESPONSE_PREFIX, channel_to_request_topic
 
 log = logging.getLogger("openmodule.rpc.server")
 
 _POLL_MS = 1000
+_PREFIX_LENGTH = len(REQUEST_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,12 +203,13 @@ class RPCServer:
     # -- processing ---------------------------------------------------------------------------------
     def _respond(self, channel: str, type: str, rpc_id: Any, response: dict[str, Any]) -> None:
         # The RPCResponse wire form, built directly: these values are ours and need no validation.
-        message: dict[str, Any] = {"timestamp": time.time(), "name": self._setting("NAME") or settings.NAME,
-                                   "type": type}
+        config = self.config
+        name = getattr(config, "NAME", None) if config is not None else None
+        message: dict[str, Any] = {"timestamp": time.time(), "name": name or settings.NAME, "type": type}
         if rpc_id is not None:
             message["rpc_id"] = rpc_id if isinstance(rpc_id, str) else str(rpc_id)
         message["response"] = response
-        self._publish(message, channel_to_response_topic(channel))
+        self._publish(message, RESPONSE_PREFIX + channel)
 
     def _error(self, channel: str, type: str, rpc_id: Any, status: RPCServerError, exception: str) -> None:
         self.counts[status.value] += 1
@@ -274,10 +276,11 @@ class RPCServer:
                 log.debug("RPC %s/%s rejected by the filters", channel, request.type)
                 return
 
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("received RPC %s/%s: %s", channel, request.type, request.request)
-        elif log.isEnabledFor(logging.INFO):
-            log.info("received RPC %s/%s", channel, request.type)
+        if log.isEnabledFor(logging.INFO):  # one check on the hot path when INFO is off
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("received RPC %s/%s: %s", channel, request.type, request.request)
+            else:
+                log.info("received RPC %s/%s", channel, request.type)
 
         try:
             if entry.takes_message:
@@ -305,9 +308,11 @@ class RPCServer:
         self._respond(channel, request.type, rpc_id, response)
 
     def _handle(self, topic: str, message: dict[str, Any]) -> None:
-        channel = topic_to_channel(topic)
         # Subscriptions are prefix matches: "rpc-req-ab" also delivers "rpc-req-abc".
-        if channel is None or channel not in self.registered_channels or not topic.startswith("rpc-req-"):
+        if not topic.startswith(REQUEST_PREFIX):
+            return
+        channel = topic[_PREFIX_LENGTH:]
+        if channel not in self.registered_channels:
             return
         if self.executor is None:
             self.process_rpc(channel, message)
