@@ -286,3 +286,13 @@ def test_client_requires_publish():
         RPCClient(object(), _warn=False)
     with pytest.warns(DeprecationWarning):
         RPCClient(object(), lambda m, t: None)
+
+
+def test_pending_reply_after_the_deadline_is_late_even_before_expiry_ran():
+    clock = _Clock()
+    table: PendingCalls[Any, _E] = PendingCalls(clock=clock)
+    a = uuid.uuid4()
+    table.add(a, _E(100.5))
+    clock.now = 100.5  # due, and no add() or expire() since
+    assert table.pop(a) is LATE
+    assert len(table) == 0 and table.pop(a) is LATE  # remembered like an expired call

@@ -72,11 +72,17 @@ class PendingCalls(Generic[K, E]):
 
     def pop(self, rpc_id: K) -> E | object | None:
         """The entry for ``rpc_id`` (removed), :data:`LATE` if it expired recently, else None."""
+        # The answered call, the common case, without the lock: dict.pop is atomic, and an entry
+        # expiring at this very moment goes either to us or to _expire(), never to both.
+        entry = self._entries.pop(rpc_id, None)
+        now = self._clock()
+        if entry is not None and entry.deadline > now:
+            return entry
         with self._lock:
-            self._expire(self._clock())
-            entry = self._entries.pop(rpc_id, None)
-            if entry is not None:
-                return entry
+            if entry is not None:  # due, but not expired yet: as late as if it had been
+                self._expired[rpc_id] = now
+                return LATE
+            self._expire(now)
             if rpc_id in self._expired:
                 return LATE
             return None
