@@ -10,6 +10,7 @@ from typing import Any
 import zmq
 from openmodule.dispatcher._drops import DropLog
 from openmodule.dispatcher._executor import DummyExecutor, is_multi_threaded
+from openmodule.models.base import keeps_pydantic_validate
 from pydantic import BaseModel, ValidationError
 
 Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
@@ -47,9 +48,6 @@ def _record_schema(topic: str, message_class: type, handler: Any, filter: Any) -
         recorder(topic, message_class, handler, filter)
 
 
-_MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
-
-
 class MessageListener:
     """A registration: handle returned by ``register_handler`` and accepted by ``unregister_handler``."""
 
@@ -72,9 +70,7 @@ class MessageListener:
         # A class that keeps pydantic's own model_validate() is validated by calling its validator
         # directly (same arguments, without model_validate's Python wrapper: hot receive path);
         # an overridden model_validate() is always honoured.
-        self.direct_validate = (
-            getattr(getattr(message_class, "model_validate", None), "__func__", None) is _MODEL_VALIDATE
-        )
+        self.direct_validate = keeps_pydantic_validate(message_class)
         if isinstance(filter, Mapping):
             expected = dict(filter)
             self.filter: Callable[[dict[str, Any]], bool] | None = lambda message: all(

@@ -16,7 +16,7 @@ Usage::
 
 from __future__ import annotations
 
-from openmodule.messaging._drain import drain_socket
+from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._loop import MessageLoop
 from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
 from openmodule.messaging._publisher import Publisher
@@ -42,4 +42,5 @@ __all__ = [
     "receive_message_from_socket",
     "send_message",
     "wait_for_connection",
+    "wait_for_input",
 ]

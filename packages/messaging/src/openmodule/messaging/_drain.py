@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -73,3 +74,18 @@ def drain_socket(
         if topic is not None:
             handle(topic, message)  # type: ignore[arg-type]
     return False
+
+
+def wait_for_input(poller: zmq.Poller, wake_fd: int, timeout_ms: int | None = None) -> None:
+    """Block until the socket or the wake pipe ``wake_fd`` (both registered in ``poller``) is readable.
+
+    Usage: ``if drain_socket(...): wait_for_input(poller, wake_r)``. A wake-up empties the pipe, so the
+    next wait blocks again; the caller then looks at its queued subscription changes and stop flag.
+    """
+    for item, _ in poller.poll(timeout_ms):
+        if item == wake_fd:
+            try:
+                while os.read(wake_fd, 4096):
+                    pass
+            except BlockingIOError:
+                pass

@@ -9,7 +9,7 @@ from typing import Any
 
 import zmq
 from openmodule.dispatcher import SubscribingMessageDispatcher
-from openmodule.messaging._drain import drain_socket
+from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._sockets import get_sub_socket
 
 log = logging.getLogger("openmodule.messaging")
@@ -103,13 +103,7 @@ class MessageLoop:
                 if self._ops:
                     self._apply_ops()
                 if drained and not self._stopping:
-                    for item, _ in poller.poll():
-                        if item == wake_r:
-                            try:
-                                while os.read(wake_r, 4096):
-                                    pass
-                            except BlockingIOError:
-                                pass
+                    wait_for_input(poller, wake_r)
         except zmq.ContextTerminated:
             pass
         finally:

@@ -49,6 +49,7 @@ __all__ = [
     "base64_validator",
     "datetime_to_timestamp",
     "encode_json",
+    "keeps_pydantic_validate",
     "timezone_validator",
     "utcnow",
     "validate_as",
@@ -271,10 +272,7 @@ class OpenModuleModel(BaseModel):
 
     def json_bytes(self) -> bytes:
         """The model as wire JSON: by alias, without ``None`` fields, ASCII only."""
-        cls = type(self)
-        if cls.__dict__.get("_openmodule_plain_dump") is None:
-            _note_dump_override(cls)
-        if cls._openmodule_plain_dump:
+        if _dumps_plainly(type(self)):
             # Same arguments model_dump() passes, without its two Python-level calls (hot publish path).
             return encode_json(self.__pydantic_serializer__.to_python(self, by_alias=True, exclude_none=True))
         return encode_json(self.model_dump())
@@ -285,13 +283,25 @@ class OpenModuleModel(BaseModel):
 _OPENMODULE_MODEL_DUMP = OpenModuleModel.model_dump
 
 
-def _note_dump_override(cls: type[OpenModuleModel]) -> None:
-    # json_bytes() must keep honouring a subclass's own model_dump(); only classes that inherit
-    # OpenModuleModel's (the same serializer call with fixed defaults) may take the direct path.
-    cls._openmodule_plain_dump = getattr(cls.model_dump, "__func__", cls.model_dump) is _OPENMODULE_MODEL_DUMP
+def _dumps_plainly(cls: type[OpenModuleModel]) -> bool:
+    """Whether ``cls`` keeps OpenModuleModel's ``model_dump`` (cached on the class).
+
+    json_bytes() and wire_dict() must keep honouring a subclass's own model_dump(); only classes that
+    inherit OpenModuleModel's (the same serializer call with fixed defaults) may take the direct path.
+    """
+    plain = cls.__dict__.get("_openmodule_plain_dump")
+    if plain is None:
+        plain = getattr(cls.model_dump, "__func__", cls.model_dump) is _OPENMODULE_MODEL_DUMP
+        cls._openmodule_plain_dump = plain
+    return plain  # type: ignore[no-any-return]
 
 
 _PYDANTIC_MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
+
+
+def keeps_pydantic_validate(cls: type[BaseModel]) -> bool:
+    """Whether ``cls.model_validate`` is pydantic's own, so its validator may be called directly."""
+    return getattr(getattr(cls, "model_validate", None), "__func__", None) is _PYDANTIC_MODEL_VALIDATE
 
 
 def wire_dict(model: BaseModel) -> dict[str, Any]:
@@ -300,12 +310,8 @@ def wire_dict(model: BaseModel) -> dict[str, Any]:
     Classes that keep OpenModuleModel's (or pydantic's) ``model_dump`` are serialized by a direct
     call (hot RPC path); an overridden ``model_dump`` is always honoured.
     """
-    cls = type(model)
-    if isinstance(model, OpenModuleModel):
-        if cls.__dict__.get("_openmodule_plain_dump") is None:
-            _note_dump_override(cls)  # type: ignore[arg-type]
-        if cls._openmodule_plain_dump:  # type: ignore[attr-defined]
-            return model.__pydantic_serializer__.to_python(model, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+    if isinstance(model, OpenModuleModel) and _dumps_plainly(type(model)):
+        return model.__pydantic_serializer__.to_python(model, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
     return model.model_dump(by_alias=True, exclude_none=True)
 
 
@@ -316,7 +322,7 @@ def validate_as(cls: type[M], data: Any, **kwargs: Any) -> M:
     """
     direct = _DIRECT_VALIDATE.get(cls)
     if direct is None:
-        direct = _DIRECT_VALIDATE[cls] = getattr(cls.model_validate, "__func__", None) is _PYDANTIC_MODEL_VALIDATE
+        direct = _DIRECT_VALIDATE[cls] = keeps_pydantic_validate(cls)
     if direct:
         return cls.__pydantic_validator__.validate_python(data, **kwargs)  # type: ignore[no-any-return]
     return cls.model_validate(data, **kwargs)

@@ -163,9 +163,15 @@ class RPCEntry:
     def rpc_id(self) -> UUID:
         return UUID(self._id)
 
-    def _set_response(self, response: dict[str, Any]) -> None:
+    def _set_response(self, response: Any, wake_later: Callable[[Callable[[], Any]], Any] | None = None) -> None:
+        """Store the reply, parse it for a blocking caller, and wake the waiters (at once, or through
+        ``wake_later``, the dispatcher's ``after_burst``)."""
         self.response = response
-        self.ready.set()
+        self._parse_ahead()
+        if wake_later is None:
+            self.ready.set()
+        else:
+            wake_later(self.ready.set)
 
     def done(self) -> bool:
         """True once a response was received."""
@@ -459,13 +465,7 @@ class RPCClient:
             self._late_log.log("malformed RPC response: %s %s (%s) has no response object: %r",
                                kind, key, name, payload, key="malformed")
             payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
-        entry.response = payload  # type: ignore[union-attr]
-        entry._parse_ahead()  # type: ignore[union-attr]
-        wake_later = self._wake_later
-        if wake_later is None:
-            entry.ready.set()  # type: ignore[union-attr]
-        else:
-            wake_later(entry.ready.set)  # type: ignore[union-attr]
+        entry._set_response(payload, self._wake_later)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<RPCClient channels={self.channels} pending={len(self._pending)}>"

@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 import zmq
 from openmodule.config import settings
-from openmodule.messaging import Publisher, drain_socket, get_sub_socket
+from openmodule.messaging import Publisher, drain_socket, get_sub_socket, wait_for_input
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
@@ -357,13 +357,7 @@ class RPCServer:
                     self._apply_ops()
                 if drained and not self._stopping:
                     # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
-                    for item, _ in poller.poll(_POLL_MS):
-                        if item == wake_r:
-                            try:
-                                while os.read(wake_r, 4096):
-                                    pass
-                            except BlockingIOError:
-                                pass
+                    wait_for_input(poller, wake_r, _POLL_MS)
         except zmq.ContextTerminated:
             pass
         finally:
