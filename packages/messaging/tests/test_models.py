@@ -214,3 +214,27 @@ def test_utcnow_is_naive_utc() -> None:
     assert before <= now <= after
     aware = datetime(2024, 1, 31, 13, 0, 0, 5, tzinfo=timezone(timedelta(hours=1)))
     assert Demo(timestamp=aware, name="s", text="x").timestamp == datetime(2024, 1, 31, 12, 0, 0, 5)
+
+
+def test_wire_dict_and_validate_as_honour_overrides() -> None:
+    from openmodule.models.base import OpenModuleModel, validate_as, wire_dict
+
+    class Plain(OpenModuleModel):
+        value: int
+        note: str | None = None
+
+    class OwnDump(Plain):
+        def model_dump(self, **kwargs):  # type: ignore[override]
+            return {"custom": self.value}
+
+    class OwnValidate(Plain):
+        @classmethod
+        def model_validate(cls, obj, **kwargs):  # type: ignore[override]
+            return cls(value=obj["v"] * 2)
+
+    assert wire_dict(Plain(value=1)) == {"value": 1}  # by alias, None fields left out
+    assert wire_dict(OwnDump(value=3)) == {"custom": 3}
+    assert validate_as(Plain, {"value": "4"}).value == 4
+    assert validate_as(OwnValidate, {"v": 5}).value == 10
+    with pytest.raises(ValidationError):
+        validate_as(Plain, {"value": "x"})

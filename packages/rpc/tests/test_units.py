@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
 import threading
 import uuid
 import warnings
+from typing import Any
 
 import openmodule.rpc as rpc_module
 import orjson
@@ -296,3 +296,20 @@ def test_pending_reply_after_the_deadline_is_late_even_before_expiry_ran():
     clock.now = 100.5  # due, and no add() or expire() since
     assert table.pop(a) is LATE
     assert len(table) == 0 and table.pop(a) is LATE  # remembered like an expired call
+
+
+def test_entry_signal_wakes_every_waiter_and_stays_set():
+    from openmodule.rpc._client import _Signal
+
+    signal = _Signal()
+    assert not signal.is_set() and signal.wait(0.01) is False
+    woken: list[bool] = []
+    waiters = [threading.Thread(target=lambda: woken.append(signal.wait(10))) for _ in range(3)]
+    for waiter in waiters:
+        waiter.start()
+    signal.set()
+    signal.set()  # a second set (reply and cancel racing) is harmless
+    for waiter in waiters:
+        waiter.join(10)
+    assert woken == [True, True, True]
+    assert signal.is_set() and signal.wait(0) is True
