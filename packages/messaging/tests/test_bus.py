@@ -77,7 +77,9 @@ def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
 
     bus.dispatcher.register_handler("t", Demo, handler)
     bus.dispatcher.register_handler("t", Demo, lambda m: errors.append(m.value))
-    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    # through raw_pub itself: a PUB filters by the subscriptions it has received, and the
+    # publisher's round trip does not prove raw_pub's connection has the new one yet
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     raw_pub.send_multipart([b"t"])
     raw_pub.send_multipart([b"t", b"{}", b"extra"])
     raw_pub.send_multipart([b"t\xff", b"{}"])
@@ -198,7 +200,9 @@ def bus_for_fuzz(bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until):
     got: list[int] = []
     bus.dispatcher.register_handler("fuzz", Demo, lambda m: got.append(m.value), filter={"name": "marker"})
     # the handler also sees fuzz frames that happen to be valid; only markers are recorded
-    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    # through raw_pub itself: a PUB filters by the subscriptions it has received, and the
+    # publisher's round trip does not prove raw_pub's connection has the new one yet
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     return bus, raw_pub, got, wait_until
 
 
@@ -208,7 +212,9 @@ def test_a_burst_longer_than_a_batch_arrives_complete_and_in_order(
     # more than the loop's batch (256) per wake-up, below the high-water mark (1000), bad input mixed in
     got: list[int] = []
     bus.dispatcher.register_handler("burst", Demo, lambda m: got.append(m.value))
-    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    # through raw_pub itself: a PUB filters by the subscriptions it has received, and the
+    # publisher's round trip does not prove raw_pub's connection has the new one yet
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     for i in range(700):
         raw_pub.send_multipart([b"burst", Demo(value=i).json_bytes()])
         if i % 100 == 0:
