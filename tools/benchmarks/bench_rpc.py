@@ -2,7 +2,8 @@
 
 Baseline: a raw PUB/SUB echo (JSON with orjson, no models) through the same broker, one caller.
 Cases: sequential RPC latency (p50/p99), 8 caller threads (calls/s), and sequential latency with
-10,000 calls pending on a channel nobody answers.
+10,000 calls pending on a channel nobody answers. Each case alternates its two sides in blocks so both see
+the same machine load.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _serve_raw(config: SimpleNamespace) -> None:
     while True:
         _, body = sub.recv_multipart()
         req = orjson.loads(body)
-        pub.send_multipart([b"raw-rep", orjson.dumps({"rpc_id": req["rpc_id"], "response": req["request"]})])
+        topic = req.get("reply_to", "raw-rep").encode()
+        pub.send_multipart([topic, orjson.dumps({"rpc_id": req["rpc_id"], "response": req["request"]})])
 
 
 def _serve_rpc(config: SimpleNamespace) -> None:
@@ -79,14 +81,21 @@ def _spawn(kind: str, config: SimpleNamespace) -> subprocess.Popen[bytes]:
 
 
 class _RawEcho:
-    """The baseline caller: a raw PUB/SUB pair talking to the raw echo process."""
+    """The baseline caller: a raw PUB/SUB pair talking to the raw echo process.
 
-    def __init__(self, context: zmq.Context, config: SimpleNamespace) -> None:
+    With ``reply_to`` the echo answers on that topic: callers in several threads, each with its own pair and
+    topic, then receive only their own replies (no shared receiver, no hand-off between threads). No client
+    of the RPC wire format can do that (all replies of a channel share one topic); it bounds what 8 Python
+    threads can reach on this machine.
+    """
+
+    def __init__(self, context: zmq.Context, config: SimpleNamespace, reply_to: str = "raw-rep") -> None:
+        self.reply_to = reply_to
         self.pub = context.socket(zmq.PUB)
         self.pub.connect(config.BROKER_SUB)
         self.sub = context.socket(zmq.SUB)
         self.sub.connect(config.BROKER_PUB)
-        self.sub.subscribe(b"raw-rep")
+        self.sub.subscribe(reply_to.encode())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # until both directions are subscribed
             try:
@@ -97,7 +106,10 @@ class _RawEcho:
 
     def call(self, value: int, timeout_ms: int = 5000) -> dict[str, Any]:
         rpc_id = str(uuid.uuid4())
-        self.pub.send_multipart([b"raw-req", orjson.dumps({"rpc_id": rpc_id, "request": {"value": value}})])
+        request = {"rpc_id": rpc_id, "request": {"value": value}}
+        if self.reply_to != "raw-rep":
+            request["reply_to"] = self.reply_to
+        self.pub.send_multipart([b"raw-req", orjson.dumps(request)])
         while True:
             if not self.sub.poll(timeout_ms):
                 raise TimeoutError
@@ -120,7 +132,8 @@ def _sequential(call: Any, n: int) -> list[float]:
     return samples
 
 
-def _threaded(call: Any, threads: int, seconds: float) -> float:
+def _calls_for(call: Any, threads: int, seconds: float, pool: ThreadPoolExecutor | None = None) -> float:
+    """Calls/s of ``threads`` callers looping for ``seconds`` (one caller runs inline, like the baseline)."""
     stop = time.monotonic() + seconds
     counts = [0] * threads
 
@@ -132,14 +145,19 @@ def _threaded(call: Any, threads: int, seconds: float) -> float:
         counts[k] = i
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
+    if threads == 1:
+        worker(0)
+    elif pool is not None:
         list(pool.map(worker, range(threads)))
+    else:
+        with ThreadPoolExecutor(threads) as own_pool:
+            list(own_pool.map(worker, range(threads)))
     return sum(counts) / (time.perf_counter() - start)
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     n = 300 if quick else 2000
-    seconds = 1.0 if quick else 4.0
+    rounds, block = (2, 0.5) if quick else (7, 1.0)
     pending_n = 10_000
     rows: list[dict[str, Any]] = []
     with BrokerProcess() as broker:
@@ -154,8 +172,18 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         client = RPCClient(loop.dispatcher, publisher.publish, default_timeout=30.0, _warn=False)
         children = [_spawn("rpc", config), _spawn("raw", config)]
         raw = None
+        own: list[_RawEcho] = []
         try:
             raw = _RawEcho(context, config)
+            own = [_RawEcho(context, config, reply_to=f"raw-own-{k}") for k in range(8)]
+            own_ids = iter(range(len(own)))
+            per_thread = threading.local()
+
+            def own_call(i: int) -> None:  # each pool thread keeps one pair of its own
+                if not hasattr(per_thread, "raw"):
+                    per_thread.raw = own[next(own_ids)]
+                per_thread.raw.call(i)
+
             deadline = time.monotonic() + 10
             while True:  # the server's subscription propagates asynchronously
                 try:
@@ -178,7 +206,6 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 rpc_samples += _sequential(rpc_call, n // 4)
             raw_p50, raw_p99 = _pct(raw_samples, 0.5), _pct(raw_samples, 0.99)
             rpc_p50, rpc_p99 = _pct(rpc_samples, 0.5), _pct(rpc_samples, 0.99)
-            raw_rate = 1000.0 / statistics.mean(raw_samples)
             rows.append(dict(benchmark="rpc", case="sequential round trip p50", value=rpc_p50, unit="ms",
                              baseline_case="raw pyzmq req/rep via broker p50", baseline_value=raw_p50,
                              target="<= 2x baseline", met=rpc_p50 <= 2 * raw_p50))
@@ -186,34 +213,57 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                              baseline_case="raw pyzmq req/rep via broker p99", baseline_value=raw_p99,
                              target="< 5 ms", met=rpc_p99 < 5.0))
 
-            threaded = _threaded(rpc_call, 8, seconds)
-            rows.append(dict(benchmark="rpc", case="8 caller threads", value=threaded, unit="calls/s",
-                             baseline_case="raw pyzmq req/rep, 1 thread sequential", baseline_value=raw_rate,
-                             target=">= 3x baseline", met=threaded >= 3 * raw_rate))
+            # 8 threads against one raw sequential caller, in alternating blocks: the machine is shared and
+            # its speed changes between blocks, so the target is judged on the median of the paired ratios.
+            _calls_for(rpc_call, 8, 0.3)  # warm-up: the pool's threads and the server's burst path
+            raw_rates: list[float] = []
+            threaded_rates: list[float] = []
+            ceiling_rates: list[float] = []
+            with ThreadPoolExecutor(8) as own_pool:  # the raw ceiling's threads live as long as their pairs
+                for _ in range(rounds):
+                    raw_rates.append(_calls_for(raw.call, 1, block))
+                    threaded_rates.append(_calls_for(rpc_call, 8, block))
+                    ceiling_rates.append(_calls_for(own_call, 8, block, pool=own_pool))
+            pairs = [t / r for t, r in zip(threaded_rates, raw_rates, strict=True)]
+            ratio = statistics.median(pairs)
+            rows.append(dict(benchmark="rpc", case="8 caller threads", value=statistics.median(threaded_rates),
+                             unit="calls/s", baseline_case="raw pyzmq req/rep, 1 thread sequential",
+                             baseline_value=statistics.median(raw_rates), target=">= 3x baseline",
+                             ratio=round(ratio, 3), rounds=[round(x, 3) for x in pairs], met=ratio >= 3))
+            ceiling_pairs = [c / r for c, r in zip(ceiling_rates, raw_rates, strict=True)]
+            rows.append(dict(benchmark="rpc", case="raw pyzmq, 8 threads, a reply topic each (machine's ceiling)",
+                             value=statistics.median(ceiling_rates), unit="calls/s",
+                             baseline_case="raw pyzmq req/rep, 1 thread sequential",
+                             baseline_value=statistics.median(raw_rates), target="informational",
+                             ratio=round(statistics.median(ceiling_pairs), 3),
+                             rounds=[round(x, 3) for x in ceiling_pairs], met=None))
 
             # 10,000 calls waiting on a channel nobody serves; ordinary calls must not slow down.
-            # Rounds alternate idle and loaded blocks so both see the same machine load; the pending calls
-            # of a round expire (and are released) before the next idle block.
+            # Rounds alternate idle and loaded blocks so both see the same machine load (judged on the median
+            # of the paired p50 ratios); the pending calls of a round expire before the next idle block.
             idle: list[float] = []
             loaded: list[float] = []
             pending_timeout = 2.0
-            for _ in range(1 if quick else 3):
-                idle += _sequential(rpc_call, n // 4)
+            for _ in range(1 if quick else 5):
+                idle.append(_pct(_sequential(rpc_call, n // 4), 0.5))
                 for i in range(pending_n):
                     client.rpc_non_blocking("bench-nobody", "x", BenchRequest(value=i), timeout=pending_timeout)
                 time.sleep(0.2)  # let the broker drain the burst
                 assert len(client._pending) >= pending_n
-                loaded += _sequential(rpc_call, n // 4)
+                loaded.append(_pct(_sequential(rpc_call, n // 4), 0.5))
                 time.sleep(pending_timeout)
                 client._pending.expire()
                 assert len(client._pending) == 0
-            idle_p50, loaded_p50 = _pct(idle, 0.5), _pct(loaded, 0.5)
-            rows.append(dict(benchmark="rpc", case=f"p50 with {pending_n:,} pending", value=loaded_p50, unit="ms",
-                             baseline_case="p50 with none pending", baseline_value=idle_p50,
-                             target="within 10% of baseline", met=loaded_p50 <= idle_p50 * 1.10))
+            pending_pairs = [x / y for x, y in zip(loaded, idle, strict=True)]
+            pending_ratio = statistics.median(pending_pairs)
+            rows.append(dict(benchmark="rpc", case=f"p50 with {pending_n:,} pending", value=statistics.median(loaded),
+                             unit="ms", baseline_case="p50 with none pending", baseline_value=statistics.median(idle),
+                             target="within 10% of baseline", ratio=round(pending_ratio, 3),
+                             rounds=[round(x, 3) for x in pending_pairs], met=pending_ratio <= 1.10))
         finally:
-            if raw is not None:
-                raw.close()
+            for echo in [raw, *own]:
+                if echo is not None:
+                    echo.close()
             for child in children:
                 assert child.stdin is not None
                 child.stdin.close()
