@@ -94,6 +94,52 @@ def test_sigint_on_the_console_script_entry_point(wait_until) -> None:
         proc.stdout.close()
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for a reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_broker_process_does_not_outlive_a_parent_that_dies(wait_until) -> None:
+    parent = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from openmodule.broker import BrokerProcess\n"
+            "broker = BrokerProcess().start(); print(broker.pid, flush=True); os._exit(3)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert parent.returncode == 3, parent.stderr
+    broker_pid = int(parent.stdout.split()[0])
+    wait_until(lambda: _gone(broker_pid), message="the orphaned broker to stop")
+
+
+def test_console_script_exits_with_stdin_when_asked() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "openmodule.broker", "--sub", "tcp://127.0.0.1:*", "--pub", "tcp://127.0.0.1:*",
+         "--exit-with-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline().startswith(b"READY sub=tcp://127.0.0.1:")
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+
 def test_format_message() -> None:
     line = format_message(
         b"healthz", b'{"timestamp": 1.0, "type": "ping", "name": "svc", "id": "\\u00e4", "n": [1]}'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -25,10 +26,32 @@ def _install_stop_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def run_broker(sub: str, pub: str) -> int:
-    """Run the broker until SIGTERM/SIGINT; prints ``READY sub=... pub=...`` once bound."""
+def _stop_at_stdin_eof(stop: threading.Event) -> None:
+    """Set ``stop`` once stdin reaches end of file: the process holding the other end has gone."""
+
+    def watch() -> None:
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts the interpreter
+        # at exit (it cannot take the reader's lock).
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        stop.set()
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+def run_broker(sub: str, pub: str, *, exit_with_stdin: bool = False) -> int:
+    """Run the broker until SIGTERM/SIGINT; prints ``READY sub=... pub=...`` once bound.
+
+    With ``exit_with_stdin`` it also stops when stdin is closed, so a broker started by a test or a tool
+    does not outlive a parent that died without stopping it.
+    """
     stop = threading.Event()
     _install_stop_handlers(stop)
+    if exit_with_stdin:
+        _stop_at_stdin_eof(stop)
     broker = Broker(sub, pub)
     try:
         broker.start()
@@ -99,6 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openmodule-broker", description="openmodule message broker")
     parser.add_argument("--sub", default=None, help="XSUB endpoint services publish to (BROKER_SUB)")
     parser.add_argument("--pub", default=None, help="XPUB endpoint services subscribe at (BROKER_PUB)")
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="also stop when stdin is closed (for a parent process that keeps the other end open)",
+    )
     sub = parser.add_subparsers(dest="command")
     tap = sub.add_parser("tap", help="print live traffic as readable lines")
     tap.add_argument("prefixes", nargs="*", metavar="TOPIC-PREFIX")
@@ -107,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "tap":
         return run_tap(args.tap_pub or args.pub or config.broker_pub(), args.prefixes)
-    return run_broker(args.sub or config.broker_sub(), args.pub or config.broker_pub())
+    return run_broker(
+        args.sub or config.broker_sub(), args.pub or config.broker_pub(), exit_with_stdin=args.exit_with_stdin
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

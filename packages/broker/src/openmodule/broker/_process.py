@@ -28,7 +28,8 @@ class BrokerProcess:
             broker.restart()    # same ports; connected services reconnect on their own
 
     The child binds wildcard ports itself and reports the bound endpoints, so there is no window in which
-    another process could take a port picked in advance.
+    another process could take a port picked in advance. It also stops when its stdin (a pipe from this
+    process) closes, so it does not outlive a test process that dies without stopping it.
     """
 
     def __init__(
@@ -58,8 +59,9 @@ class BrokerProcess:
                     self.sub_endpoint,
                     "--pub",
                     self.pub_endpoint,
+                    "--exit-with-stdin",
                 ],
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,  # the broker's log goes where ours goes
             )
@@ -152,6 +154,6 @@ def _terminate(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
 
 
 def _close(proc: subprocess.Popen[bytes]) -> None:
-    for stream in (proc.stdout, proc.stderr):
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
         if stream is not None and not stream.closed:
             stream.close()
