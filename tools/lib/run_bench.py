@@ -40,6 +40,24 @@ def machine() -> dict[str, object]:
     }
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(steal, total) jiffies of all CPUs from /proc/stat; None where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return None
+    values = [int(x) for x in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return values[7], sum(values)
+
+
+def steal_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Share of CPU time the hypervisor gave to other guests: side-by-side figures taken under much steal
+    are noisy (a latency-bound raw baseline suffers more than a batched path)."""
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return round(100.0 * (after[0] - before[0]) / (after[1] - before[1]), 1)
+
+
 def load(path: Path):
     spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -73,11 +91,13 @@ def main() -> int:
         files = [f for f in files if f.stem.removeprefix("bench_") in args.only]
     rows: list[dict] = []
     failures: list[str] = []
+    steal: dict[str, float | None] = {}
     started = time.monotonic()
     for path in files:
         name = path.stem.removeprefix("bench_")
         print(f"running {name} ...", file=sys.stderr, flush=True)
         t0 = time.monotonic()
+        times0 = cpu_times()
         try:
             result = load(path).run(quick=args.quick)
         except Exception:
@@ -87,12 +107,16 @@ def main() -> int:
         for row in result:
             row.setdefault("benchmark", name)
             rows.append(row)
-        print(f"  {name}: {time.monotonic() - t0:.1f}s", file=sys.stderr, flush=True)
+        steal[name] = steal_percent(times0, cpu_times())
+        stolen = "" if steal[name] is None else f", CPU steal {steal[name]}%"
+        print(f"  {name}: {time.monotonic() - t0:.1f}s{stolen}", file=sys.stderr, flush=True)
 
-    headers = ["benchmark", "case", "value", "unit", "baseline", "baseline value", "target", "met"]
+    # "ratio" is the median of paired per-round ratios where a benchmark alternates its two sides
+    # (the target is then judged on it, not on the two medians shown beside it).
+    headers = ["benchmark", "case", "value", "unit", "baseline", "baseline value", "ratio", "target", "met"]
     table = [[r.get("benchmark"), r.get("case"), fmt(r.get("value")), r.get("unit", ""),
-              r.get("baseline_case") or "-", fmt(r.get("baseline_value")), r.get("target") or "-",
-              {True: "yes", False: "NO", None: "-"}[r.get("met")]] for r in rows]
+              r.get("baseline_case") or "-", fmt(r.get("baseline_value")), fmt(r.get("ratio")),
+              r.get("target") or "-", {True: "yes", False: "NO", None: "-"}[r.get("met")]] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table, strict=False)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     print(line)
@@ -102,7 +126,7 @@ def main() -> int:
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "seconds": time.monotonic() - started,
-                               "results": rows, "failed": failures}, indent=2, default=str))
+                               "steal_percent": steal, "results": rows, "failed": failures}, indent=2, default=str))
     print(f"\nresults: {out}  ({time.monotonic() - started:.0f}s)")
     if failures:
         print(f"benchmarks that crashed: {', '.join(failures)}")
