@@ -166,6 +166,23 @@ def service_main():
         shutdown_openmodule()
 
 
+def stuck_cleanup():
+    threading.Event().wait()
+
+
+def main_that_hangs_on_shutdown():
+    """A service whose cleanup never returns."""
+    from openmodule.config import settings
+    from openmodule.core import init_openmodule
+
+    init_openmodule(settings, sentry=False, dsgvo=False)
+    try:
+        while True:
+            time.sleep(0.05)
+    finally:
+        stuck_cleanup()
+
+
 class MainMixinTest(MainTestMixin):
     def test_sigint_shuts_down_cleanly(self):
         with self.assertLogs(level="INFO") as logs:
@@ -180,6 +197,16 @@ class MainMixinTest(MainTestMixin):
         self.wait_for_health("om_testing_service_1", timeout=10)
         self.send_signal_to_process(process, signal.SIGTERM)
         self.assertCleanShutdown(process, shutdown_timeout=10)
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="stacks are asked for with SIGUSR1")
+    def test_a_hanging_shutdown_reports_where_the_child_hangs(self):
+        process = self.start_process(main_that_hangs_on_shutdown)
+        self.wait_for_health("om_testing_service_1", timeout=10)
+        self.send_signal_to_process(process, signal.SIGINT)
+        with pytest.raises(TimeoutError, match="did not shut down within 1") as raised:
+            self.assertCleanShutdown(process, shutdown_timeout=1)
+        assert "in stuck_cleanup" in str(raised.value)
+        assert not process.is_alive()
 
     def test_process_that_dies_is_not_a_clean_shutdown(self):
         process = self.start_process(lambda: os._exit(3))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import multiprocessing
@@ -9,6 +10,7 @@ import multiprocessing.context
 import multiprocessing.queues
 import os
 import signal as _signal
+import tempfile
 import time
 import unittest
 import warnings
@@ -21,7 +23,14 @@ from openmodule_test.utils import DeveloperError
 _mp = multiprocessing.get_context("fork")
 
 
-def _child(function: Callable[[], Any], finished: Any, log_queue: Any) -> None:
+# On a hang the parent asks the child for its threads' stacks before killing it (not on Windows).
+_STACKS_SIGNAL = getattr(_signal, "SIGUSR1", None)
+
+
+def _child(function: Callable[[], Any], finished: Any, log_queue: Any, stacks_path: str) -> None:
+    if _STACKS_SIGNAL is not None:
+        # faulthandler writes from C inside the signal handler, so this works while Python is stuck.
+        faulthandler.register(_STACKS_SIGNAL, file=open(stacks_path, "w"), all_threads=True)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -41,7 +50,11 @@ class ChildProcess:
     def __init__(self, function: Callable[[], Any]) -> None:
         self.finished = _mp.Event()
         self.log_queue: multiprocessing.queues.Queue[logging.LogRecord] = _mp.Queue()
-        self.process = _mp.Process(target=_child, args=(function, self.finished, self.log_queue), daemon=True)
+        fd, self.stacks_path = tempfile.mkstemp(prefix="om-child-stacks-", suffix=".txt")
+        os.close(fd)
+        self.process = _mp.Process(
+            target=_child, args=(function, self.finished, self.log_queue, self.stacks_path), daemon=True
+        )
         self.listener = logging.handlers.QueueListener(self.log_queue, _ForwardToLogging(),
                                                        respect_handler_level=False)
 
@@ -60,6 +73,26 @@ class ChildProcess:
             self.listener.stop()
         except Exception:  # pragma: no cover - the queue may be broken by a killed child
             pass
+        try:
+            os.unlink(self.stacks_path)
+        except OSError:
+            pass
+
+    def dump_stacks(self, wait: float = 2.0) -> str:
+        """The Python stacks of all the child's threads, asked for with a signal ("" if it cannot tell)."""
+        if _STACKS_SIGNAL is None or not self.is_alive() or self.pid is None:
+            return ""
+        os.kill(self.pid, _STACKS_SIGNAL)
+        deadline = time.monotonic() + wait
+        text = previous = ""
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            with open(self.stacks_path) as stacks:
+                text = stacks.read()
+            if text and text == previous:  # written and no longer growing
+                break
+            previous = text
+        return text
 
     @property
     def pid(self) -> int | None:
@@ -129,6 +162,9 @@ class InterruptTestMixin(unittest.TestCase):
             process.process.join(max(0.1, deadline - time.monotonic()) + 2)
             return
         if process.is_alive():
+            stacks = process.dump_stacks()
             process.process.kill()
-            raise TimeoutError(f"process did not shut down within {shutdown_timeout}s and was killed")
+            process.process.join(5)
+            where = f"; its threads were at:\n{stacks}" if stacks else ""
+            raise TimeoutError(f"process did not shut down within {shutdown_timeout}s and was killed{where}")
         raise AssertionError(f"process died without finishing cleanly (exit code {process.process.exitcode})")
