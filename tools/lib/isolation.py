@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import devenv  # noqa: E402
+import devenv
 
 WORK = devenv.ROOT / "build" / "isolation"
 HEAVY = ("sqlalchemy", "alembic", "sentry-sdk", "redis")

@@ -17,7 +17,6 @@ from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse, RPCSe
 from openmodule.rpc import RPCClient, channel_to_request_topic, channel_to_response_topic, gateway_filter
 from openmodule.rpc._filters import FilterEntry, should_process
 from openmodule.rpc._pending import LATE, PendingCalls
-from openmodule.rpc._topics import topic_to_channel
 
 
 def test_all_is_complete():
@@ -30,8 +29,6 @@ def test_all_is_complete():
 def test_topics():
     assert channel_to_request_topic("backend") == "rpc-req-backend"
     assert channel_to_response_topic("backend") == "rpc-rep-backend"
-    assert topic_to_channel("rpc-req-my-channel-1") == "my-channel-1"
-    assert topic_to_channel("rpc-req") is None
     with pytest.raises(AssertionError):
         channel_to_request_topic(b"backend")  # type: ignore[arg-type]
     with pytest.raises(AssertionError):

@@ -17,10 +17,3 @@ def channel_to_response_topic(channel: str) -> str:
     assert isinstance(channel, str), f"RPC channels must be str, got {type(channel).__name__}"
     return RESPONSE_PREFIX + channel
 
-
-def topic_to_channel(topic: str) -> str | None:
-    """The channel of a received topic (split on ``-`` at most twice, third part), or None."""
-    parts = topic.split("-", 2)
-    if len(parts) != 3:
-        return None
-    return parts[2]
