@@ -101,6 +101,28 @@ def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
     }
 
 
+def test_longer_topics_a_prefix_subscription_delivers_are_skipped_unread(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+) -> None:
+    got: list[tuple[str, int]] = []
+    bus.dispatcher.register_handler("t", Demo, lambda m: got.append(("t", m.value)))
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    # The SUB socket's "t" subscription also delivers "t-long": nobody listens there, so its bodies,
+    # broken or not, are neither handed to anyone nor counted as bad input.
+    raw_pub.send_multipart([b"t-long", b"{not json"])
+    raw_pub.send_multipart([b"t-long", Demo(value=1).json_bytes()])
+    raw_pub.send_multipart([b"t", Demo(value=2).json_bytes()])
+    wait_until(lambda: got == [("t", 2)], message="the message on t")
+    assert bus.loop.drops == {}
+    # once someone listens on the longer topic, it is delivered and checked like any other
+    bus.dispatcher.register_handler("t-long", Demo, lambda m: got.append(("t-long", m.value)))
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    raw_pub.send_multipart([b"t-long", b"{not json"])
+    raw_pub.send_multipart([b"t-long", Demo(value=3).json_bytes()])
+    wait_until(lambda: ("t-long", 3) in got, message="the message on t-long")
+    assert bus.loop.drops == {"invalid_json": 1}
+
+
 def test_receive_message_from_socket(
     context: zmq.Context, config: SimpleNamespace, raw_pub: zmq.Socket
 ) -> None:

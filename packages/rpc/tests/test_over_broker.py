@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
+from openmodule.messaging import receive_drops
 from openmodule.rpc import RPCClient
 
 
@@ -99,6 +100,28 @@ def test_malformed_envelopes_never_stop_the_server(echo_server, raw, bus, models
     assert reply["rpc_id"] == rpc_id and reply["response"] == {"value": 2, "text": "", "status": "ok"}
     assert echo_server._thread.is_alive()
     assert bus.client.rpc("echo", "echo", models.EchoRequest(value=3), models.EchoResponse).value == 3
+
+
+def test_requests_of_longer_channel_names_are_skipped_unread(echo_server, raw):
+    # The server's "rpc-req-echo" subscription also delivers "rpc-req-echo-archive": not its channel, so
+    # neither answered nor read (a broken body there is not the server's bad input).
+    before = receive_drops.snapshot()
+    rpc_id = str(uuid.uuid4())
+    raw.send(b"rpc-req-echo-archive", b"not json")
+    raw.request("echo-archive", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id,
+                                 "request": {"value": 1}})
+    mine = str(uuid.uuid4())
+    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 2}})
+    topic, reply = raw.receive()
+    assert (topic, reply["rpc_id"]) == ("rpc-rep-echo", mine)
+    with pytest.raises(TimeoutError):
+        raw.receive(timeout=0.3)
+    assert receive_drops.snapshot() == before
+    # the same broken body on the server's own channel is bad input, counted and logged
+    raw.send(b"rpc-req-echo", b"not json")
+    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 3}})
+    raw.receive()
+    assert receive_drops.snapshot().get("invalid_json", 0) == before.get("invalid_json", 0) + 1
 
 
 def test_resource_targeting_over_the_wire(echo_server, raw):

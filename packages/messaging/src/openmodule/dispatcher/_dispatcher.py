@@ -122,6 +122,9 @@ class MessageDispatcher:
         self.drops = DropLog(self.log)
         # topic -> tuple of listeners; replaced (never mutated) so dispatch reads it without a lock.
         self._listeners: dict[str, tuple[MessageListener, ...]] = {}
+        #: ``has_listeners_for(topic)``: does a handler listen on exactly ``topic``? A C-level call, cheap
+        #: enough for a receive loop to ask per message (see ``drain_socket(wanted=...)``).
+        self.has_listeners_for: Callable[[str], bool] = self._listeners.__contains__
         self._lock = threading.RLock()
         self._shutdown = False
         # Set by a receiving loop (MessageLoop) that calls flush_burst() before it blocks again.

@@ -24,6 +24,7 @@ def drain_socket(
     drops: DropLog | None,
     stopping: Callable[[], bool],
     limit: int = BATCH,
+    wanted: Callable[[str], bool] | None = None,
 ) -> bool:
     """Hand every waiting message to ``handle(topic, dict)``, up to ``limit``; True if the socket ran dry.
 
@@ -37,6 +38,10 @@ def drain_socket(
     busy loop pays one poll per burst, not one per message. Malformed messages go through
     ``decode_frames``, which logs, counts and drops them. ``stopping()`` is checked before every
     message, so a stop request drops what is still queued.
+
+    ``wanted(topic)``, if given, is asked before a body is decoded: ZeroMQ subscriptions are prefixes, so
+    a socket subscribed to ``"abc"`` also receives ``"abc-def"``. Such messages are skipped unread (and
+    their bodies, well-formed or not, are no concern of this socket's owner).
     """
     recv = socket.recv
     for _ in range(limit):
@@ -56,6 +61,8 @@ def drain_socket(
                 body = frame.bytes
                 try:
                     topic = raw_topic.decode("utf-8")
+                    if wanted is not None and not wanted(topic):
+                        continue
                     data = _loads(body)
                 except (UnicodeDecodeError, orjson.JSONDecodeError):
                     data = None

@@ -94,11 +94,12 @@ class MessageLoop:
             return self._stopping
 
         dispatcher = self.dispatcher
+        wanted = dispatcher.has_listeners_for  # longer topics our prefix subscriptions also deliver
         dispatcher.begin_bursts()
         try:
             self._apply_ops()
             while not self._stopping:
-                drained = drain_socket(socket, dispatch, drops, stopping)
+                drained = drain_socket(socket, dispatch, drops, stopping, wanted=wanted)
                 dispatcher.flush_burst()
                 if self._ops:
                     self._apply_ops()
