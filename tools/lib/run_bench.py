@@ -58,6 +58,12 @@ def steal_percent(before: tuple[int, int] | None, after: tuple[int, int] | None)
     return round(100.0 * (after[0] - before[0]) / (after[1] - before[1]), 1)
 
 
+#: Above this share of stolen CPU a benchmark's side-by-side figures are flagged as unreliable: a
+#: latency-bound raw baseline (one caller waiting on each reply) collapses under host contention and makes
+#: ratios look better than they are (seen: a raw RPC caller at a third of its usual rate, 11.7 % steal).
+NOISY_STEAL_PERCENT = 5.0
+
+
 def load(path: Path):
     spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -128,6 +134,10 @@ def main() -> int:
     out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "seconds": time.monotonic() - started,
                                "steal_percent": steal, "results": rows, "failed": failures}, indent=2, default=str))
     print(f"\nresults: {out}  ({time.monotonic() - started:.0f}s)")
+    noisy = {name: pct for name, pct in steal.items() if pct is not None and pct > NOISY_STEAL_PERCENT}
+    for name, pct in noisy.items():
+        print(f"warning: {pct}% of the CPU was stolen by other guests during {name}: its figures are not a "
+              f"reference measurement; re-run it on a quieter machine")
     if failures:
         print(f"benchmarks that crashed: {', '.join(failures)}")
         return 1
