@@ -314,12 +314,10 @@ class RPCServer:
 
     def _handle(self, topic: str, message: dict[str, Any]) -> None:
         # Subscriptions are prefix matches: "rpc-req-ab" also delivers "rpc-req-abc" (the receive loop
-        # skips those unread; this guards every other way in).
-        if not topic.startswith(REQUEST_PREFIX):
+        # skips those unread with the same set; this guards every other way in).
+        if topic not in self._request_topics:
             return
         channel = topic[_PREFIX_LENGTH:]
-        if channel not in self.registered_channels:
-            return
         if self.executor is None:
             self.process_rpc(channel, message)
             return
