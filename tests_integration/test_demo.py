@@ -19,15 +19,18 @@ def demo_command() -> list[str]:
     same = python3 and subprocess.run(
         [python3, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
     ).stdout.strip() == str(sys.version_info[:2])
-    return [str(ROOT / "tools" / "demo")] if same else [sys.executable, str(ROOT / "tools" / "lib" / "demo.py")]
+    return (
+        [str(ROOT / "tools" / "demo")] if same else [sys.executable, str(ROOT / "tools" / "lib" / "demo.py")]
+    )
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPENMODULE_VENV": sys.prefix}
     for key in ("NAME", "BROKER_SUB", "BROKER_PUB", "SETTINGS_MODULE", "DATABASE_FOLDER"):
         env.pop(key, None)
-    return subprocess.run([*demo_command(), *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [*demo_command(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def summary_value(output: str, what: str) -> str:
@@ -46,9 +49,12 @@ def test_demo_runs_the_site_and_exits_0():
     timeline = out.split("== timeline")[1].split("== summary")[0]
     assert len(re.findall(r"presence_sim -> presence\s+enter vehicle \d+ plate", timeline)) == 3
     assert len(re.findall(r"presence_sim -> presence\s+leave vehicle", timeline)) == 3
-    assert re.search(r"gate\s+-> rpc-rep-gate\s+access_check answered \{'access': True, "
-                     r"'matched_plate': 'G ARIVO 1', 'customer': 'arivo', 'status': 'ok'\} "
-                     r"\(round trip [\d.]+ ms\)", timeline)
+    assert re.search(
+        r"gate\s+-> rpc-rep-gate\s+access_check answered \{'access': True, "
+        r"'matched_plate': 'G ARIVO 1', 'customer': 'arivo', 'status': 'ok'\} "
+        r"\(round trip [\d.]+ ms\)",
+        timeline,
+    )
     assert re.search(r"controller\s+-> alert\s+unknown_vehicle error", timeline)
     assert re.search(r"controller\s+-> alert\s+unknown_vehicle ok", timeline)
     assert re.search(r"controller\s+-> privacy\s+anonymize vehicles \['\d+', '\d+', '\d+'\]", timeline)

@@ -29,7 +29,9 @@ def blocks() -> list[tuple[str, int, bool, str]]:
         text = doc.read_text()
         for match in BLOCK.finditer(text):
             line = text[: match.start(2)].count("\n") + 1
-            found.append((str(doc.relative_to(ROOT)), line, bool(match.group(1)), textwrap.dedent(match.group(2))))
+            found.append(
+                (str(doc.relative_to(ROOT)), line, bool(match.group(1)), textwrap.dedent(match.group(2)))
+            )
     return found
 
 
@@ -48,8 +50,11 @@ def test_sample_compiles_and_its_imports_resolve(doc, line, run, code):
     except SyntaxError as exc:
         pytest.fail(f"{doc}:{line + (exc.lineno or 1) - 1}: sample does not compile: {exc.msg}")
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in (
-                "openmodule", "openmodule_test", "openmodule_commands"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.split(".")[0] in ("openmodule", "openmodule_test", "openmodule_commands")
+        ):
             module = importlib.import_module(node.module)
             for alias in node.names:
                 if alias.name == "*":
@@ -68,10 +73,18 @@ def test_sample_compiles_and_its_imports_resolve(doc, line, run, code):
 RUNNABLE = [s for s in SAMPLES if s[2]]
 
 
-@pytest.mark.parametrize(("doc", "line", "run", "code"), RUNNABLE, ids=[f"{d}:{ln}" for d, ln, *_ in RUNNABLE])
+@pytest.mark.parametrize(
+    ("doc", "line", "run", "code"), RUNNABLE, ids=[f"{d}:{ln}" for d, ln, *_ in RUNNABLE]
+)
 def test_runnable_sample_runs(doc, line, run, code, tmp_path):
     env = dict(os.environ, TESTING="1", NAME="om_docs_sample_1", SETTINGS_MODULE="docs_sample_settings")
     (tmp_path / "docs_sample_settings.py").write_text("")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=dict(env, PYTHONPATH=str(tmp_path)),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=dict(env, PYTHONPATH=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, f"{doc}:{line} failed:\n{result.stdout}\n{result.stderr}"

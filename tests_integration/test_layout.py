@@ -56,7 +56,14 @@ IDS = [f.name for f in FOLDERS]
 def shipped_roots(folder: Path) -> list[Path]:
     """The package folders the wheel ships (hatch `packages`)."""
     data = load(folder)
-    pkgs = data.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {}).get("packages")
+    pkgs = (
+        data.get("tool", {})
+        .get("hatch", {})
+        .get("build", {})
+        .get("targets", {})
+        .get("wheel", {})
+        .get("packages")
+    )
     assert pkgs, f"{folder.name}: [tool.hatch.build.targets.wheel] packages is not set"
     return [folder / p for p in pkgs]
 
@@ -169,6 +176,7 @@ def test_installed_openmodule_distributions_come_from_this_repository() -> None:
 
 # ---- declared dependencies == imports ------------------------------------------------------------
 
+
 def _is_optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     """An import inside `try: ... except ImportError` (an optional feature) or `if TYPE_CHECKING:`."""
     child, parent = node, parents.get(node)
@@ -176,9 +184,15 @@ def _is_optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
         if isinstance(parent, ast.Try) and child in parent.body:
             for h in parent.handlers:
                 names = [h.type] if not isinstance(h.type, ast.Tuple) else list(h.type.elts)
-                if any(isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names):
+                if any(
+                    isinstance(n, ast.Name) and n.id in ("ImportError", "ModuleNotFoundError") for n in names
+                ):
                     return True
-        if isinstance(parent, ast.If) and "TYPE_CHECKING" in ast.unparse(parent.test) and child in parent.body:
+        if (
+            isinstance(parent, ast.If)
+            and "TYPE_CHECKING" in ast.unparse(parent.test)
+            and child in parent.body
+        ):
             return True
         child, parent = parent, parents.get(parent)
     return False
@@ -219,8 +233,14 @@ def used_distributions(files: list[Path], owners: dict[str, str]) -> dict[str, t
             continue
         if top.startswith(OUR_PREFIX):
             parts = name.split(".")
-            owner = next((owners[".".join(parts[:i])] for i in range(len(parts), 0, -1)
-                          if ".".join(parts[:i]) in owners), None)
+            owner = next(
+                (
+                    owners[".".join(parts[:i])]
+                    for i in range(len(parts), 0, -1)
+                    if ".".join(parts[:i]) in owners
+                ),
+                None,
+            )
             if owner is None:
                 # `from openmodule.models import base` also yields the namespace `openmodule.models`.
                 if "/".join(parts) in NAMESPACES:
@@ -241,10 +261,15 @@ def test_dependencies_cover_imports_and_nothing_unused(folder: Path) -> None:
     code = [f for f in shipped_files(folder).values() if f.suffix == ".py"]
     used = used_distributions(code, module_owners())
     used.pop(me, None)
-    missing = sorted(f"{d} (imported at {where})" for d, (req, where) in used.items() if req and d not in declared)
+    missing = sorted(
+        f"{d} (imported at {where})" for d, (req, where) in used.items() if req and d not in declared
+    )
     # A meta-package may list siblings it does not import; it says so in its pyproject.toml:
     # [tool.openmodule] unused-dependencies-ok = ["openmodule-x"]
-    ok = {normalize(n) for n in load(folder).get("tool", {}).get("openmodule", {}).get("unused-dependencies-ok", [])}
+    ok = {
+        normalize(n)
+        for n in load(folder).get("tool", {}).get("openmodule", {}).get("unused-dependencies-ok", [])
+    }
     unused = sorted(declared - set(used) - ok)
     assert missing == [], f"{me} imports undeclared distributions: {missing}"
     assert unused == [], f"{me} declares dependencies its code never imports: {unused}"
@@ -258,6 +283,9 @@ def test_tests_import_only_declared_siblings(folder: Path) -> None:
     allowed |= {req_name(r) for r in project.get("optional-dependencies", {}).get("test", [])}
     tests = sorted((folder / "tests").rglob("*.py")) if (folder / "tests").is_dir() else []
     used = used_distributions(tests, module_owners())
-    bad = sorted(f"{d} (imported at {where})" for d, (_, where) in used.items()
-                 if d.startswith(("openmodule", "<")) and d != me and d not in allowed)
+    bad = sorted(
+        f"{d} (imported at {where})"
+        for d, (_, where) in used.items()
+        if d.startswith(("openmodule", "<")) and d != me and d not in allowed
+    )
     assert bad == [], f"{me}'s tests import siblings missing from its dependencies and `test` extra"

@@ -28,6 +28,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # database/ (models + migrations) sits next to this file
 
 from database.models import ParkingSession  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
 from openmodule.alert import AlertHandleType, AlertStatus  # noqa: E402
 from openmodule.config import settings  # noqa: E402
 from openmodule.core import OpenModuleCore, init_openmodule, shutdown_openmodule  # noqa: E402
@@ -40,7 +42,6 @@ from openmodule.rpc import RPCClient  # noqa: E402
 from openmodule.utils.csv_export import ColumnDefinition, CsvFormatType, render  # noqa: E402
 from openmodule.utils.presence import PresenceListener  # noqa: E402
 from openmodule.utils.privacy import register_anonymize_handler  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 
 ALEMBIC_PATH = str(HERE / "database")
 
@@ -123,26 +124,48 @@ class Controller:
         started = time.monotonic()
         try:
             answer = self.core.rpc_client.rpc(
-                "gate", "access_check", AccessCheckRequest(plate=plate, gate=gateway.gate), AccessCheckResponse,
-                timeout=5)
+                "gate",
+                "access_check",
+                AccessCheckRequest(plate=plate, gate=gateway.gate),
+                AccessCheckResponse,
+                timeout=5,
+            )
         except RPCClient.Exception as exc:  # gate down or broken: deny, but keep the session
             self.core.alerts.send("gate_unreachable", AlertHandleType.state_change, meta={"error": str(exc)})
             answer = AccessCheckResponse(access=False)
         rpc_ms = (time.monotonic() - started) * 1000
         with self.database as session:
-            session.add(ParkingSession(vehicle_id=str(vehicle.id), plate=plate, gate=gateway.gate,
-                                       access=answer.access, customer=answer.customer, entry=utcnow()))
+            session.add(
+                ParkingSession(
+                    vehicle_id=str(vehicle.id),
+                    plate=plate,
+                    gate=gateway.gate,
+                    access=answer.access,
+                    customer=answer.customer,
+                    entry=utcnow(),
+                )
+            )
         if not answer.access:
             self.denied_present.add(str(vehicle.id))
-            self.core.alerts.send_with_alert_id(self.alert_id, AlertStatus.error, {"vehicle_id": str(vehicle.id)})
-        self._announce("started", vehicle_id=str(vehicle.id), access=answer.access, customer=answer.customer,
-                       rpc_ms=round(rpc_ms, 2))
+            self.core.alerts.send_with_alert_id(
+                self.alert_id, AlertStatus.error, {"vehicle_id": str(vehicle.id)}
+            )
+        self._announce(
+            "started",
+            vehicle_id=str(vehicle.id),
+            access=answer.access,
+            customer=answer.customer,
+            rpc_ms=round(rpc_ms, 2),
+        )
 
     def on_leave(self, vehicle: Vehicle, gateway: Gateway) -> None:
         """The vehicle left: close its session; clear the alert when the stranger is gone."""
         with self.database as session:
-            row = session.scalars(select(ParkingSession).where(
-                ParkingSession.vehicle_id == str(vehicle.id), ParkingSession.exit.is_(None))).first()
+            row = session.scalars(
+                select(ParkingSession).where(
+                    ParkingSession.vehicle_id == str(vehicle.id), ParkingSession.exit.is_(None)
+                )
+            ).first()
             seconds = None
             if row is not None:
                 row.exit = utcnow()
@@ -150,7 +173,9 @@ class Controller:
         if str(vehicle.id) in self.denied_present:
             self.denied_present.discard(str(vehicle.id))
             if not self.denied_present:
-                self.core.alerts.send_with_alert_id(self.alert_id, AlertStatus.ok, {"vehicle_id": str(vehicle.id)})
+                self.core.alerts.send_with_alert_id(
+                    self.alert_id, AlertStatus.ok, {"vehicle_id": str(vehicle.id)}
+                )
         self._announce("finished", vehicle_id=str(vehicle.id), seconds=seconds)
 
     def export(self) -> tuple[Path, int]:
@@ -158,9 +183,18 @@ class Controller:
         self.export_dir.mkdir(parents=True, exist_ok=True)
         path = self.export_dir / f"sessions-{utcnow():%Y-%m-%d}.csv"
         with self.database as session:
-            rows = [dict(id=r.id, gate=r.gate, entry=r.entry, exit=r.exit, parked=r.exit - r.entry,
-                         access="yes" if r.access else "no", customer=r.customer)
-                    for r in session.scalars(select(ParkingSession).where(ParkingSession.exit.is_not(None)))]
+            rows = [
+                dict(
+                    id=r.id,
+                    gate=r.gate,
+                    entry=r.entry,
+                    exit=r.exit,
+                    parked=r.exit - r.entry,
+                    access="yes" if r.access else "no",
+                    customer=r.customer,
+                )
+                for r in session.scalars(select(ParkingSession).where(ParkingSession.exit.is_not(None)))
+            ]
         with open(path, "wb") as f:
             render(f, rows, EXPORT_COLUMNS, timezone="Europe/Vienna")
         return path, len(rows)
@@ -168,8 +202,11 @@ class Controller:
     def anonymize(self, message: AnonymizeMessage) -> int:
         """Deletes the plates of anonymized vehicles; returns how many sessions changed."""
         with self.database as session:
-            rows = session.scalars(select(ParkingSession).where(
-                ParkingSession.vehicle_id.in_(message.vehicle_ids), ParkingSession.plate.is_not(None))).all()
+            rows = session.scalars(
+                select(ParkingSession).where(
+                    ParkingSession.vehicle_id.in_(message.vehicle_ids), ParkingSession.plate.is_not(None)
+                )
+            ).all()
             for row in rows:
                 row.plate = None
         self._announce("anonymized", records=len(rows))
@@ -180,8 +217,9 @@ class Controller:
         path, rows = self.export()
         self._announce("exported", rows=rows, path=str(path))
         with self.database as session:
-            vehicle_ids = list(session.scalars(select(ParkingSession.vehicle_id).where(
-                ParkingSession.exit.is_not(None))))
+            vehicle_ids = list(
+                session.scalars(select(ParkingSession.vehicle_id).where(ParkingSession.exit.is_not(None)))
+            )
         self.core.publish(AnonymizeMessage(name=settings.NAME, vehicle_ids=vehicle_ids), "privacy")
 
     def open_sessions(self) -> int:

@@ -64,22 +64,28 @@ class Gate:
     def __init__(self, whitelist: dict[str, str] | None = None, edit_distance: int = 1) -> None:
         # No scheme files on a dev machine: an empty folder means "use the built-in schemes".
         self._schemes = tempfile.TemporaryDirectory(prefix="gate-schemes-")
-        self.config = MatchingConfig(directory=self._schemes.name, default_country_order=["A"],
-                                     edit_distance=edit_distance)
+        self.config = MatchingConfig(
+            directory=self._schemes.name, default_country_order=["A"], edit_distance=edit_distance
+        )
         self.selector = PlateYamlSelector.from_config(self.config)
         self.db: dict[str, Any] = {}
         self.checks = 0
         for plate, customer in (whitelist if whitelist is not None else WHITELIST).items():
-            self.selector.insert_into_db_and_create_record(self.db, plate, "A", "DEFAULT", 10,
-                                                           id=plate, customer=customer)
+            self.selector.insert_into_db_and_create_record(
+                self.db, plate, "A", "DEFAULT", 10, id=plate, customer=customer
+            )
 
     def check(self, request: AccessCheckRequest) -> AccessCheckResponse:
         """Checks whether the plate may enter (this docstring becomes the RPC's schema description)."""
         self.checks += 1
         plate = self.selector.create_plate_for_matching(request.plate, country=request.country)
-        buckets = self.selector.match_plate(plate, self.db, use_alternatives=self.config.use_alternatives,
-                                            max_ed=self.config.edit_distance,
-                                            return_only_best=self.config.only_best)
+        buckets = self.selector.match_plate(
+            plate,
+            self.db,
+            use_alternatives=self.config.use_alternatives,
+            max_ed=self.config.edit_distance,
+            return_only_best=self.config.only_best,
+        )
         best = buckets[0][0] if buckets and buckets[0] else None
         if best is None:
             return AccessCheckResponse(access=False)
@@ -95,8 +101,13 @@ class Gate:
 
 def register(server: RPCServer, gate: Gate) -> None:
     """Serve ``gate``/``access_check`` on ``server`` (separate from main() so tests can use it)."""
-    server.register_handler(CHANNEL, "access_check", request_class=AccessCheckRequest,
-                            response_class=AccessCheckResponse, handler=gate.check)
+    server.register_handler(
+        CHANNEL,
+        "access_check",
+        request_class=AccessCheckRequest,
+        response_class=AccessCheckResponse,
+        handler=gate.check,
+    )
 
 
 def main() -> None:

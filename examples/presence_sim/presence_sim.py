@@ -37,8 +37,9 @@ def plate_for(index: int) -> str:
     return KNOWN_READS[index % len(KNOWN_READS)]
 
 
-def presence_messages(index: int, gate: str, *, enter_time: datetime | None = None
-                      ) -> tuple[PresenceEnterMessage, PresenceLeaveMessage]:
+def presence_messages(
+    index: int, gate: str, *, enter_time: datetime | None = None
+) -> tuple[PresenceEnterMessage, PresenceLeaveMessage]:
     """The enter and the leave message of the ``index``-th vehicle."""
     now = enter_time or datetime.now(UTC)
     vehicle_id = int(now.timestamp() * 1e9) + index  # ids are entry times in ns; +index keeps them unique
@@ -49,13 +50,16 @@ def presence_messages(index: int, gate: str, *, enter_time: datetime | None = No
         present_area_name=f"{gate}-area",
         last_update=now,
         gateway=Gateway(gate=gate, direction=Direction.IN),
-        medium=PresenceMedia(lpr=LPRMedium(id=plate_for(index), country=LPRCountry(code="A"), confidence=0.9)),
+        medium=PresenceMedia(
+            lpr=LPRMedium(id=plate_for(index), country=LPRCountry(code="A"), confidence=0.9)
+        ),
     )
     return PresenceEnterMessage(**fields), PresenceLeaveMessage(**fields)
 
 
-def simulate(publish: Callable[[Any, str], None], vehicles: int, gate: str, dwell: float,
-             gap: float) -> Iterator[tuple[str, int]]:
+def simulate(
+    publish: Callable[[Any, str], None], vehicles: int, gate: str, dwell: float, gap: float
+) -> Iterator[tuple[str, int]]:
     """Publish ``vehicles`` enter/leave pairs; yields ``("enter"|"leave", vehicle_id)`` after each send."""
     for index in range(vehicles):
         enter, leave = presence_messages(index, gate)

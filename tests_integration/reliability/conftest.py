@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import settings
 from openmodule.models.base import OpenModuleModel
 

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from openmodule.rpc import RPCClient
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.rpc import RPCClient
 
 

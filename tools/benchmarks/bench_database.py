@@ -16,7 +16,7 @@ import tempfile
 import time
 from typing import Any
 
-ENV_PY = '''
+ENV_PY = """
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from openmodule.database.migration import run_env_py
 
@@ -24,9 +24,9 @@ metadata = MetaData()
 Table("item", metadata, Column("id", Integer, primary_key=True), Column("name", String(40)),
       Column("value", Integer))
 run_env_py([metadata])
-'''
+"""
 
-REVISION = '''
+REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -43,7 +43,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("item")
-'''
+"""
 
 
 def _alembic_folder(root: str) -> str:
@@ -74,8 +74,9 @@ def _rate(n: int, fn: Any) -> float:
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    from openmodule.database import Database, declarative_base
     from sqlalchemy import Column, Integer, String, insert
+
+    from openmodule.database import Database, declarative_base
 
     Base = declarative_base()
 
@@ -98,19 +99,25 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
         def core_bulk() -> None:
             with db as session:
-                session.execute(insert(Item), [{"id": i, "name": f"item {i}", "value": i}
-                                               for i in range(n_bulk, 2 * n_bulk)])
+                session.execute(
+                    insert(Item),
+                    [{"id": i, "name": f"item {i}", "value": i} for i in range(n_bulk, 2 * n_bulk)],
+                )
 
         def raw_bulk() -> None:
             raw.execute("BEGIN IMMEDIATE")
-            raw.executemany("INSERT INTO item (id, name, value) VALUES (?, ?, ?)",
-                            [(i, f"item {i}", i) for i in range(n_bulk)])
+            raw.executemany(
+                "INSERT INTO item (id, name, value) VALUES (?, ?, ?)",
+                [(i, f"item {i}", i) for i in range(n_bulk)],
+            )
             raw.execute("COMMIT")
 
         def raw_bulk2() -> None:
             raw.execute("BEGIN IMMEDIATE")
-            raw.executemany("INSERT INTO item (id, name, value) VALUES (?, ?, ?)",
-                            [(i, f"item {i}", i) for i in range(n_bulk, 2 * n_bulk)])
+            raw.executemany(
+                "INSERT INTO item (id, name, value) VALUES (?, ?, ?)",
+                [(i, f"item {i}", i) for i in range(n_bulk, 2 * n_bulk)],
+            )
             raw.execute("COMMIT")
 
         def orm_per_row() -> None:
@@ -148,26 +155,63 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
         cases = [
             # ORM unit of work per object: SQLAlchemy's own cost dominates, targets only guard against regressions
-            ("inserts, ORM session.add, one transaction", "inserts, executemany, one transaction",
-             n_bulk, orm_bulk, raw_bulk, 0.01),
-            ("inserts, session.execute(insert(Item), rows), one transaction",
-             "inserts, executemany, one transaction", n_bulk, core_bulk, raw_bulk2, 0.10),
+            (
+                "inserts, ORM session.add, one transaction",
+                "inserts, executemany, one transaction",
+                n_bulk,
+                orm_bulk,
+                raw_bulk,
+                0.01,
+            ),
+            (
+                "inserts, session.execute(insert(Item), rows), one transaction",
+                "inserts, executemany, one transaction",
+                n_bulk,
+                core_bulk,
+                raw_bulk2,
+                0.10,
+            ),
             # durable commits are fsync-bound; what remains is the ORM flush and session per `with database`
-            ("inserts, one `with db` commit per row", "inserts, one commit per row", n_commit, orm_per_row,
-             raw_per_row, 0.20),
-            ("reads by id, session.get, one session", "reads by id, SELECT, one transaction", n_bulk, orm_read,
-             raw_read, 0.005),
-            ("reads by id, one `with db` session per row", "reads by id, one SELECT per row", n_read_rows,
-             orm_read_per_row, raw_read_per_row, 0.002),
+            (
+                "inserts, one `with db` commit per row",
+                "inserts, one commit per row",
+                n_commit,
+                orm_per_row,
+                raw_per_row,
+                0.20,
+            ),
+            (
+                "reads by id, session.get, one session",
+                "reads by id, SELECT, one transaction",
+                n_bulk,
+                orm_read,
+                raw_read,
+                0.005,
+            ),
+            (
+                "reads by id, one `with db` session per row",
+                "reads by id, one SELECT per row",
+                n_read_rows,
+                orm_read_per_row,
+                raw_read_per_row,
+                0.002,
+            ),
         ]
         for case, base_case, n, ours, base, share in cases:
             value = _rate(n, ours)
             baseline = _rate(n, base)
-            rows.append({
-                "benchmark": "database", "case": f"Database: {case}", "value": round(value, 1), "unit": "rows/s",
-                "baseline_case": f"raw sqlite3: {base_case}", "baseline_value": round(baseline, 1),
-                "target": f">= {share:.1%} of baseline", "met": value >= share * baseline,
-            })
+            rows.append(
+                {
+                    "benchmark": "database",
+                    "case": f"Database: {case}",
+                    "value": round(value, 1),
+                    "unit": "rows/s",
+                    "baseline_case": f"raw sqlite3: {base_case}",
+                    "baseline_value": round(baseline, 1),
+                    "target": f">= {share:.1%} of baseline",
+                    "met": value >= share * baseline,
+                }
+            )
         db.shutdown()
         raw.close()
     return rows

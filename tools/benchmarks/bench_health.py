@@ -34,7 +34,9 @@ def _rate(fn: Any, seconds: float) -> float:
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     seconds = 0.5 if quick else 3.0
-    config = SimpleNamespace(NAME="bench", VERSION="1.0", PARENT=None, COMPUTE_ID=1, DEBUG=False, TESTING=False)
+    config = SimpleNamespace(
+        NAME="bench", VERSION="1.0", PARENT=None, COMPUTE_ID=1, DEBUG=False, TESTING=False
+    )
     health = Health(_Dispatcher(), lambda message, topic: None, config=config)
     health.add_metric("n", HealthMetricType.count, "N", "n", labels=["gate"])
     lock = threading.Lock()
@@ -58,12 +60,26 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     pong_ms = 1000 / _rate(lambda: health.build_pong().json_bytes(), seconds / 3)
     pong_base_ms = 1000 / _rate(lambda: json.dumps(prepared, separators=(",", ":")).encode(), seconds / 3)
     return [
-        {"benchmark": "health", "case": "metric_inc", "value": inc, "unit": "ops/s",
-         "baseline_case": "raw dict increment under a lock", "baseline_value": inc_base,
-         "target": ">= 10% of baseline", "met": inc >= 0.1 * inc_base},
-        {"benchmark": "health", "case": "pong build+encode (50 checks, 200 metric values)", "value": pong_ms,
-         "unit": "ms", "baseline_case": "json.dumps of the same dict", "baseline_value": pong_base_ms,
-         "target": "< 50 ms (poller deadline is seconds)", "met": pong_ms < 50},
+        {
+            "benchmark": "health",
+            "case": "metric_inc",
+            "value": inc,
+            "unit": "ops/s",
+            "baseline_case": "raw dict increment under a lock",
+            "baseline_value": inc_base,
+            "target": ">= 10% of baseline",
+            "met": inc >= 0.1 * inc_base,
+        },
+        {
+            "benchmark": "health",
+            "case": "pong build+encode (50 checks, 200 metric values)",
+            "value": pong_ms,
+            "unit": "ms",
+            "baseline_case": "json.dumps of the same dict",
+            "baseline_value": pong_base_ms,
+            "target": "< 50 ms (poller deadline is seconds)",
+            "met": pong_ms < 50,
+        },
     ]
 
 

@@ -22,18 +22,33 @@ import time
 from pathlib import Path
 from typing import Any
 
-from openmodule.utils.matching import MatchingConfig, PlateYamlSelector
 from rapidfuzz.distance import Levenshtein
+
+from openmodule.utils.matching import MatchingConfig, PlateYamlSelector
 
 N_RECORDS = 100_000
 ALPHABET = string.ascii_uppercase + string.digits
 
 
-def _row(case: str, value: float, unit: str, baseline_case: str, baseline: float | None, target: str,
-         met: bool | None) -> dict[str, Any]:
-    return {"benchmark": "matching", "case": case, "value": round(value, 6), "unit": unit,
-            "baseline_case": baseline_case, "baseline_value": None if baseline is None else round(baseline, 6),
-            "target": target, "met": met}
+def _row(
+    case: str,
+    value: float,
+    unit: str,
+    baseline_case: str,
+    baseline: float | None,
+    target: str,
+    met: bool | None,
+) -> dict[str, Any]:
+    return {
+        "benchmark": "matching",
+        "case": case,
+        "value": round(value, 6),
+        "unit": unit,
+        "baseline_case": baseline_case,
+        "baseline_value": None if baseline is None else round(baseline, 6),
+        "target": target,
+        "met": met,
+    }
 
 
 def _plain_match(records: list[dict[str, Any]], conv: str, max_ed: int, only_best: bool) -> list[list[Any]]:
@@ -70,7 +85,9 @@ def _per_call_ms(fn: Any, queries: list[str]) -> float:
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     rng = random.Random(20)
-    plates = list({"".join(rng.choice(ALPHABET) for _ in range(7)) for _ in range(N_RECORDS + 1000)})[:N_RECORDS]
+    plates = list({"".join(rng.choice(ALPHABET) for _ in range(7)) for _ in range(N_RECORDS + 1000)})[
+        :N_RECORDS
+    ]
     n_queries = 5 if quick else 20
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,8 +109,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             for i, plate in enumerate(plates):
                 selector.insert_into_db_and_create_record(db, plate, "A", "DEFAULT", 10, id=i)
             # appended records are indexed at the first match: it belongs to the build time
-            selector.match_plate(selector.create_plate_for_matching(plates[0], "A"), db, use_alternatives=False,
-                                 max_ed=1)
+            selector.match_plate(
+                selector.create_plate_for_matching(plates[0], "A"), db, use_alternatives=False, max_ed=1
+            )
             return db
 
         plain_build = build = float("inf")
@@ -104,8 +122,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             seconds, db = _timed(build_indexed)
             build = min(build, seconds)
         assert plain_db is not None and db is not None
-        rows.append(_row("build db incl. index and first match, 100k records", build * 1000, "ms", "plain insert loop", plain_build * 1000,
-                         "<= 2x baseline", build <= 2 * plain_build))
+        rows.append(
+            _row(
+                "build db incl. index and first match, 100k records",
+                build * 1000,
+                "ms",
+                "plain insert loop",
+                plain_build * 1000,
+                "<= 2x baseline",
+                build <= 2 * plain_build,
+            )
+        )
 
         records = plain_db["A"][10]
         sample = rng.sample(plates, n_queries)
@@ -118,8 +145,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             only_best = case == "exact hit"
 
             def indexed(q: str, only_best: bool = only_best) -> list[list[Any]]:
-                return selector.match_plate(selector.create_plate_for_matching(q, "A"), db, use_alternatives=False,
-                                            max_ed=1, return_only_best=only_best)
+                return selector.match_plate(
+                    selector.create_plate_for_matching(q, "A"),
+                    db,
+                    use_alternatives=False,
+                    max_ed=1,
+                    return_only_best=only_best,
+                )
 
             def plain(q: str, only_best: bool = only_best) -> list[list[Any]]:
                 return _plain_match(records, selector.convert(q, "DEFAULT", 10), 1, only_best)  # type: ignore[arg-type]
@@ -134,8 +166,17 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 target, met = "informational (plain loop stops at the first exact match)", None
             else:
                 target, met = ">= 50x faster than baseline", speedup >= 50
-            rows.append(_row(f"match_plate {case}, max_ed=1, 100k records", ms, "ms",
-                             "plain loop over all records, same distance function", base_ms, target, met))
+            rows.append(
+                _row(
+                    f"match_plate {case}, max_ed=1, 100k records",
+                    ms,
+                    "ms",
+                    "plain loop over all records, same distance function",
+                    base_ms,
+                    target,
+                    met,
+                )
+            )
             rows.append(_row(f"match_plate {case} speed-up", speedup, "x", "plain loop", 1.0, target, met))
     return rows
 

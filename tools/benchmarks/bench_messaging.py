@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import ZMQMessage

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
@@ -161,8 +162,9 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     pending_n = 10_000
     rows: list[dict[str, Any]] = []
     with BrokerProcess() as broker:
-        config = SimpleNamespace(NAME="bench-rpc", RESOURCE="bench", BROKER_SUB=broker.sub_endpoint,
-                                 BROKER_PUB=broker.pub_endpoint)
+        config = SimpleNamespace(
+            NAME="bench-rpc", RESOURCE="bench", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        )
         settings.reset()
         settings.configure(config)
         context = zmq.Context()
@@ -206,12 +208,30 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 rpc_samples += _sequential(rpc_call, n // 4)
             raw_p50, raw_p99 = _pct(raw_samples, 0.5), _pct(raw_samples, 0.99)
             rpc_p50, rpc_p99 = _pct(rpc_samples, 0.5), _pct(rpc_samples, 0.99)
-            rows.append(dict(benchmark="rpc", case="sequential round trip p50", value=rpc_p50, unit="ms",
-                             baseline_case="raw pyzmq req/rep via broker p50", baseline_value=raw_p50,
-                             target="<= 2x baseline", met=rpc_p50 <= 2 * raw_p50))
-            rows.append(dict(benchmark="rpc", case="sequential round trip p99", value=rpc_p99, unit="ms",
-                             baseline_case="raw pyzmq req/rep via broker p99", baseline_value=raw_p99,
-                             target="< 5 ms", met=rpc_p99 < 5.0))
+            rows.append(
+                dict(
+                    benchmark="rpc",
+                    case="sequential round trip p50",
+                    value=rpc_p50,
+                    unit="ms",
+                    baseline_case="raw pyzmq req/rep via broker p50",
+                    baseline_value=raw_p50,
+                    target="<= 2x baseline",
+                    met=rpc_p50 <= 2 * raw_p50,
+                )
+            )
+            rows.append(
+                dict(
+                    benchmark="rpc",
+                    case="sequential round trip p99",
+                    value=rpc_p99,
+                    unit="ms",
+                    baseline_case="raw pyzmq req/rep via broker p99",
+                    baseline_value=raw_p99,
+                    target="< 5 ms",
+                    met=rpc_p99 < 5.0,
+                )
+            )
 
             # 8 threads against one raw sequential caller, in alternating blocks: the machine is shared and
             # its speed changes between blocks, so the target is judged on the median of the paired ratios.
@@ -226,17 +246,35 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                     ceiling_rates.append(_calls_for(own_call, 8, block, pool=own_pool))
             pairs = [t / r for t, r in zip(threaded_rates, raw_rates, strict=True)]
             ratio = statistics.median(pairs)
-            rows.append(dict(benchmark="rpc", case="8 caller threads", value=statistics.median(threaded_rates),
-                             unit="calls/s", baseline_case="raw pyzmq req/rep, 1 thread sequential",
-                             baseline_value=statistics.median(raw_rates), target=">= 3x baseline",
-                             ratio=round(ratio, 3), rounds=[round(x, 3) for x in pairs], met=ratio >= 3))
+            rows.append(
+                dict(
+                    benchmark="rpc",
+                    case="8 caller threads",
+                    value=statistics.median(threaded_rates),
+                    unit="calls/s",
+                    baseline_case="raw pyzmq req/rep, 1 thread sequential",
+                    baseline_value=statistics.median(raw_rates),
+                    target=">= 3x baseline",
+                    ratio=round(ratio, 3),
+                    rounds=[round(x, 3) for x in pairs],
+                    met=ratio >= 3,
+                )
+            )
             ceiling_pairs = [c / r for c, r in zip(ceiling_rates, raw_rates, strict=True)]
-            rows.append(dict(benchmark="rpc", case="raw pyzmq, 8 threads, a reply topic each (machine's ceiling)",
-                             value=statistics.median(ceiling_rates), unit="calls/s",
-                             baseline_case="raw pyzmq req/rep, 1 thread sequential",
-                             baseline_value=statistics.median(raw_rates), target="informational",
-                             ratio=round(statistics.median(ceiling_pairs), 3),
-                             rounds=[round(x, 3) for x in ceiling_pairs], met=None))
+            rows.append(
+                dict(
+                    benchmark="rpc",
+                    case="raw pyzmq, 8 threads, a reply topic each (machine's ceiling)",
+                    value=statistics.median(ceiling_rates),
+                    unit="calls/s",
+                    baseline_case="raw pyzmq req/rep, 1 thread sequential",
+                    baseline_value=statistics.median(raw_rates),
+                    target="informational",
+                    ratio=round(statistics.median(ceiling_pairs), 3),
+                    rounds=[round(x, 3) for x in ceiling_pairs],
+                    met=None,
+                )
+            )
 
             # 10,000 calls waiting on a channel nobody serves; ordinary calls must not slow down.
             # Rounds alternate idle and loaded blocks so both see the same machine load (judged on the median
@@ -258,10 +296,20 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 assert len(client._pending) == 0
             pending_pairs = [x / y for x, y in zip(loaded, idle, strict=True)]
             pending_ratio = statistics.median(pending_pairs)
-            rows.append(dict(benchmark="rpc", case=f"p50 with {pending_n:,} pending", value=statistics.median(loaded),
-                             unit="ms", baseline_case="p50 with none pending", baseline_value=statistics.median(idle),
-                             target="within 10% of baseline", ratio=round(pending_ratio, 3),
-                             rounds=[round(x, 3) for x in pending_pairs], met=pending_ratio <= 1.10))
+            rows.append(
+                dict(
+                    benchmark="rpc",
+                    case=f"p50 with {pending_n:,} pending",
+                    value=statistics.median(loaded),
+                    unit="ms",
+                    baseline_case="p50 with none pending",
+                    baseline_value=statistics.median(idle),
+                    target="within 10% of baseline",
+                    ratio=round(pending_ratio, 3),
+                    rounds=[round(x, 3) for x in pending_pairs],
+                    met=pending_ratio <= 1.10,
+                )
+            )
         finally:
             for echo in [raw, *own]:
                 if echo is not None:

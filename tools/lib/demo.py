@@ -54,6 +54,7 @@ class Observer:
 
     def _run(self) -> None:
         import zmq
+
         from openmodule.messaging import receive_message_from_socket
 
         while self.running:
@@ -88,8 +89,9 @@ class Observer:
         deadline = time.monotonic() + timeout
         while self.count(predicate) < n:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} "
-                                   f"({self.count(predicate)} of {n})")
+                raise TimeoutError(
+                    f"timed out after {timeout:.0f}s waiting for {what} ({self.count(predicate)} of {n})"
+                )
             time.sleep(0.05)
 
     def close(self) -> None:
@@ -107,11 +109,16 @@ class Service:
         self.log = open(self.log_path, "wb")
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, str(script), *args], cwd=str(script.parent), env={**env, "NAME": name},
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            [sys.executable, str(script), *args],
+            cwd=str(script.parent),
+            env={**env, "NAME": name},
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
             # own session: a Ctrl-C in the terminal reaches only the demo, which then stops the services
             # in order (SIGTERM, as docker stop would)
-            start_new_session=True)
+            start_new_session=True,
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -124,8 +131,10 @@ class Service:
         deadline = time.monotonic() + timeout
         while not any(line.startswith("READY") for line in self.lines):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{self.name} did not start (exit code {self.process.poll()}):\n"
-                                   + self.log_path.read_text(errors="replace")[-3000:])
+                raise RuntimeError(
+                    f"{self.name} did not start (exit code {self.process.poll()}):\n"
+                    + self.log_path.read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.05)
 
     def stop(self, timeout: float = 10.0) -> int:
@@ -142,11 +151,21 @@ class Service:
 
 
 def service_env(broker: Any, workdir: Path, log_level: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"NAME", "SETTINGS_MODULE", "BROKER_HOST", "TESTING", "DEBUG", "AUTH_RESOURCE"}}
-    env.update(BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint, LOG_LEVEL=log_level,
-               DATABASE_FOLDER=str(workdir / "sqlite"), EXPORT_DIR=str(workdir / "export"),
-               AUTH_RESOURCE="demo-device", DEBUG="True", PYTHONUNBUFFERED="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"NAME", "SETTINGS_MODULE", "BROKER_HOST", "TESTING", "DEBUG", "AUTH_RESOURCE"}
+    }
+    env.update(
+        BROKER_SUB=broker.sub_endpoint,
+        BROKER_PUB=broker.pub_endpoint,
+        LOG_LEVEL=log_level,
+        DATABASE_FOLDER=str(workdir / "sqlite"),
+        EXPORT_DIR=str(workdir / "export"),
+        AUTH_RESOURCE="demo-device",
+        DEBUG="True",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
@@ -188,6 +207,7 @@ def _ms(now: float, then: float | None) -> str:
 # ---- the scenario --------------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
     import zmq
+
     from openmodule.broker import BrokerProcess
     from openmodule.config import settings
     from openmodule.messaging import Publisher
@@ -205,8 +225,9 @@ def run(args: argparse.Namespace) -> int:
     context = zmq.Context()
     broker = BrokerProcess().start()
     print(f"broker      sub={broker.sub_endpoint} pub={broker.pub_endpoint} (pid {broker.pid})", flush=True)
-    settings.configure(types.SimpleNamespace(NAME="demo", BROKER_SUB=broker.sub_endpoint,
-                                             BROKER_PUB=broker.pub_endpoint))
+    settings.configure(
+        types.SimpleNamespace(NAME="demo", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    )
     observer = Observer(context, broker.pub_endpoint)
     publisher = Publisher(context, settings)
     failures: list[str] = []
@@ -221,38 +242,66 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(0.05)
 
         env = service_env(broker, workdir, args.log_level)
-        for name, script in [("gate", EXAMPLES / "gate" / "gate.py"),
-                             ("controller", EXAMPLES / "controller" / "controller.py")]:
+        for name, script in [
+            ("gate", EXAMPLES / "gate" / "gate.py"),
+            ("controller", EXAMPLES / "controller" / "controller.py"),
+        ]:
             services[name] = Service(name, script, env, workdir, [])
         for service in services.values():
             service.wait_ready(args.timeout)
-        print(f"services    gate, controller ready after {time.monotonic() - started:.1f} s "
-              f"(work dir {workdir})", flush=True)
+        print(
+            f"services    gate, controller ready after {time.monotonic() - started:.1f} s "
+            f"(work dir {workdir})",
+            flush=True,
+        )
 
         def ping(tag: str) -> None:
             since = len(observer.events)
-            publisher.publish({"name": "demo", "type": "ping", "timestamp": time.time(), "id": tag}, "healthz")
+            publisher.publish(
+                {"name": "demo", "type": "ping", "timestamp": time.time(), "id": tag}, "healthz"
+            )
             for name in ("gate", "controller"):
-                observer.wait(lambda e, n=name: e.topic == "healthpong" and e.message.get("name") == n
-                              and observer.events.index(e) >= since, args.timeout, f"health pong of {name}")
+                observer.wait(
+                    lambda e, n=name: (
+                        e.topic == "healthpong"
+                        and e.message.get("name") == n
+                        and observer.events.index(e) >= since
+                    ),
+                    args.timeout,
+                    f"health pong of {name}",
+                )
 
         ping("before")
         services["presence_sim"] = Service(
-            "presence_sim", EXAMPLES / "presence_sim" / "presence_sim.py", env, workdir,
-            ["--vehicles", str(args.vehicles), "--gate", GATE, "--dwell", str(args.dwell)])
+            "presence_sim",
+            EXAMPLES / "presence_sim" / "presence_sim.py",
+            env,
+            workdir,
+            ["--vehicles", str(args.vehicles), "--gate", GATE, "--dwell", str(args.dwell)],
+        )
         exit_codes["presence_sim"] = services["presence_sim"].process.wait(args.timeout + args.vehicles * 2)
-        observer.wait_count(lambda e: e.topic == "session" and e.message.get("type") == "finished",
-                            args.vehicles, args.timeout, "all sessions closed")
+        observer.wait_count(
+            lambda e: e.topic == "session" and e.message.get("type") == "finished",
+            args.vehicles,
+            args.timeout,
+            "all sessions closed",
+        )
         publisher.publish({"name": "demo", "type": "finish", "timestamp": time.time()}, "demo")
-        observer.wait(lambda e: e.topic == "session" and e.message.get("type") == "anonymized", args.timeout,
-                      "the anonymization")
+        observer.wait(
+            lambda e: e.topic == "session" and e.message.get("type") == "anonymized",
+            args.timeout,
+            "the anonymization",
+        )
         ping("after")
         scenario_end = len(observer.events)  # the summary judges the scenario, not later traffic
 
         if args.keep_running:
-            print(f"\nthe site is up: watch it with\n  BROKER_PUB={broker.pub_endpoint} "
-                  f"{Path(sys.executable).parent / 'openmodule-broker'} tap\n"
-                  f"Ctrl-C stops everything.", flush=True)
+            print(
+                f"\nthe site is up: watch it with\n  BROKER_PUB={broker.pub_endpoint} "
+                f"{Path(sys.executable).parent / 'openmodule-broker'} tap\n"
+                f"Ctrl-C stops everything.",
+                flush=True,
+            )
             try:
                 while all(s.process.poll() is None for n, s in services.items() if n != "presence_sim"):
                     time.sleep(0.5)
@@ -279,8 +328,11 @@ def run(args: argparse.Namespace) -> int:
     failures += summarize(observer.events[:scenario_end], exit_codes, workdir, args.vehicles)
     if services and failures:
         for service in services.values():
-            print(f"\n--- {service.name} log (last lines) ---\n"
-                  + service.log_path.read_text(errors="replace")[-2000:], file=sys.stderr)
+            print(
+                f"\n--- {service.name} log (last lines) ---\n"
+                + service.log_path.read_text(errors="replace")[-2000:],
+                file=sys.stderr,
+            )
     print(f"\ntotal {time.monotonic() - started:.1f} s")
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures))
@@ -307,20 +359,28 @@ def print_timeline(events: list[Event], started: float, quiet: bool) -> None:
 
 def summarize(events: list[Event], exit_codes: dict[str, int], workdir: Path, vehicles: int) -> list[str]:
     """Print the summary table; return what went wrong."""
+
     def count(topic: str, **fields: Any) -> int:
-        return sum(1 for e in events if e.topic == topic and all(e.message.get(k) == v for k, v in fields.items()))
+        return sum(
+            1 for e in events if e.topic == topic and all(e.message.get(k) == v for k, v in fields.items())
+        )
 
     requests = {str(e.message.get("rpc_id")): e.at for e in events if e.topic == "rpc-req-gate"}
-    rtts = [(e.at - requests[str(e.message.get("rpc_id"))]) * 1000 for e in events
-            if e.topic == "rpc-rep-gate" and str(e.message.get("rpc_id")) in requests
-            and (e.message.get("response") or {}).get("status") == "ok"]
+    rtts = [
+        (e.at - requests[str(e.message.get("rpc_id"))]) * 1000
+        for e in events
+        if e.topic == "rpc-rep-gate"
+        and str(e.message.get("rpc_id")) in requests
+        and (e.message.get("response") or {}).get("status") == "ok"
+    ]
     granted = count("session", type="started", access=True)
     denied = count("session", type="started", access=False)
     exported = [e.message for e in events if e.topic == "session" and e.message.get("type") == "exported"]
     anonymized = [e.message for e in events if e.topic == "session" and e.message.get("type") == "anonymized"]
     csv_path = Path(exported[0]["path"]) if exported else None
-    csv_lines = (len(csv_path.read_bytes().decode("utf-16").splitlines()) - 1
-                 if csv_path and csv_path.exists() else -1)
+    csv_lines = (
+        len(csv_path.read_bytes().decode("utf-16").splitlines()) - 1 if csv_path and csv_path.exists() else -1
+    )
     db_rows = db_plates = -1
     db_file = workdir / "sqlite" / "controller.sqlite3"
     if db_file.exists():
@@ -353,8 +413,10 @@ def summarize(events: list[Event], exit_codes: dict[str, int], workdir: Path, ve
         if not ok:
             failures.append(f"{what}: {value} (expected {expected})")
     if rtts:
-        print(f"RPC round trip gate/access_check: min {min(rtts):.1f} ms, max {max(rtts):.1f} ms, "
-              f"mean {sum(rtts) / len(rtts):.1f} ms")
+        print(
+            f"RPC round trip gate/access_check: min {min(rtts):.1f} ms, max {max(rtts):.1f} ms, "
+            f"mean {sum(rtts) / len(rtts):.1f} ms"
+        )
     if csv_path:
         print(f"CSV written: {csv_path}")
     return failures
@@ -364,11 +426,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="tools/demo",
         description="Run a small parking site of real openmodule services (gate, controller, presence "
-                    "simulator) on an embedded broker, print the timeline and a summary.")
+        "simulator) on an embedded broker, print the timeline and a summary.",
+    )
     parser.add_argument("--vehicles", type=int, default=5, help="vehicles the simulator sends (default 5)")
     parser.add_argument("--dwell", type=float, default=0.3, help="seconds each vehicle stays (default 0.3)")
-    parser.add_argument("--keep-running", action="store_true",
-                        help="leave the site up after the scenario (watch it with `openmodule-broker tap`)")
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the site up after the scenario (watch it with `openmodule-broker tap`)",
+    )
     parser.add_argument("--keep-files", action="store_true", help="keep the work dir (database, CSV, logs)")
     parser.add_argument("--quiet", action="store_true", help="summary only, no timeline")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for each step")

@@ -133,11 +133,15 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
     interpreter = shutil.which(python) or python
     version = subprocess.run(
         [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     if tuple(int(p) for p in version.split(".")) < MIN_PYTHON:
-        raise SystemExit(f"{interpreter} is Python {version}; every distribution requires Python >= "
-                         f"{'.'.join(map(str, MIN_PYTHON))} (requires-python)")
+        raise SystemExit(
+            f"{interpreter} is Python {version}; every distribution requires Python >= "
+            f"{'.'.join(map(str, MIN_PYTHON))} (requires-python)"
+        )
     if venv is None and os.environ.get("OPENMODULE_VENV"):
         venv = Path(os.environ["OPENMODULE_VENV"]).resolve()
     if venv is None:
@@ -149,11 +153,15 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
         # An existing venv (e.g. OPENMODULE_VENV) keeps its interpreter: never test on the wrong one silently.
         has = subprocess.run(
             [str(venv_python(venv)), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         if has and has != version:
-            hint = ("unset OPENMODULE_VENV (tools/test --python then uses .venv-py<version>) or point it elsewhere"
-                    if os.environ.get("OPENMODULE_VENV") else "remove it, or pick the interpreter with --python")
+            hint = (
+                "unset OPENMODULE_VENV (tools/test --python then uses .venv-py<version>) or point it elsewhere"
+                if os.environ.get("OPENMODULE_VENV")
+                else "remove it, or pick the interpreter with --python"
+            )
             raise SystemExit(f"{venv} is a Python {has} venv, but Python {version} was asked for: {hint}")
     stamp = venv / ".openmodule-stamp"
     fingerprint = _fingerprint(version)
@@ -165,17 +173,23 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
     py = str(venv_python(venv))
     dists = distributions()
     reqs = third_party_requirements(dists) + [
-        line.strip() for line in DEV_REQUIREMENTS.read_text().splitlines()
+        line.strip()
+        for line in DEV_REQUIREMENTS.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
     log(f"installing {len(reqs)} third-party requirements")
     run([py, "-m", "pip", "install", "-q", "--upgrade", "pip"])
     run([py, "-m", "pip", "install", "-q", *reqs])
     # Remove any of our names that may be left from earlier layouts, then install from the tree.
-    installed = subprocess.run([py, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True).stdout
-    stale = [line.split("==")[0] for line in installed.splitlines()
-             if requirement_name(line).startswith(OUR_PREFIX)
-             and requirement_name(line) not in {d.name for d in dists}]
+    installed = subprocess.run(
+        [py, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True
+    ).stdout
+    stale = [
+        line.split("==")[0]
+        for line in installed.splitlines()
+        if requirement_name(line).startswith(OUR_PREFIX)
+        and requirement_name(line) not in {d.name for d in dists}
+    ]
     if stale:
         run([py, "-m", "pip", "uninstall", "-q", "-y", *stale])
     log(f"installing {len(dists)} distributions from packages/ (editable, --no-deps)")
@@ -187,10 +201,15 @@ def ensure_venv(python: str = sys.executable, venv: Path | None = None) -> Path:
         stamp.write_text(fingerprint)
         return venv
     # One broken distribution must not hide the others: install one by one and name the failures.
-    failed = [d.name for d in dists
-              if subprocess.run([*install, "-e", str(d.folder)], capture_output=True).returncode != 0]
+    failed = [
+        d.name
+        for d in dists
+        if subprocess.run([*install, "-e", str(d.folder)], capture_output=True).returncode != 0
+    ]
     if failed:
-        log(f"could not install: {', '.join(failed)} (try: {py} -m pip install --no-deps -e packages/<folder>)")
+        log(
+            f"could not install: {', '.join(failed)} (try: {py} -m pip install --no-deps -e packages/<folder>)"
+        )
     else:
         stamp.write_text(fingerprint)
     return venv
@@ -221,8 +240,23 @@ def ensure_redis() -> str:
             "or point REDIS_HOST/REDIS_PORT at a running server."
         )
     log(f"starting redis-server on {host}:{port}")
-    run([server, "--daemonize", "yes", "--bind", host, "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", "/tmp"])
+    run(
+        [
+            server,
+            "--daemonize",
+            "yes",
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            "/tmp",
+        ]
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _answers(host, port):

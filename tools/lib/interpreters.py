@@ -26,8 +26,12 @@ def resolve_python(name: str) -> str:
     pyenv = shutil.which("pyenv")
     if pyenv and version:
         listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
-        for candidate in sorted((v for v in listed if v == version or v.startswith(version + ".")), reverse=True):
-            prefix = subprocess.run([pyenv, "prefix", candidate], capture_output=True, text=True).stdout.strip()
+        for candidate in sorted(
+            (v for v in listed if v == version or v.startswith(version + ".")), reverse=True
+        ):
+            prefix = subprocess.run(
+                [pyenv, "prefix", candidate], capture_output=True, text=True
+            ).stdout.strip()
             exe = os.path.join(prefix, "bin", f"python{'.'.join(candidate.split('.')[:2])}")
             if prefix and _works(exe):
                 return exe

@@ -78,8 +78,20 @@ def build_wheels(dev_python: str, dists: list[devenv.Distribution]) -> dict[str,
     wheels = WORK / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True)
-    sh([dev_python, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-        *[str(d.folder) for d in dists]])
+    sh(
+        [
+            dev_python,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            *[str(d.folder) for d in dists],
+        ]
+    )
     found: dict[str, Path] = {}
     for d in dists:
         stem = d.name.replace("-", "_")
@@ -148,8 +160,14 @@ def test_runner_requirements() -> list[str]:
     return reqs
 
 
-def check_one(d: devenv.Distribution, dists: dict[str, devenv.Distribution], wheels: dict[str, Path],
-              dev_python: str, env: dict[str, str], run_tests: bool) -> Result:
+def check_one(
+    d: devenv.Distribution,
+    dists: dict[str, devenv.Distribution],
+    wheels: dict[str, Path],
+    dev_python: str,
+    env: dict[str, str],
+    run_tests: bool,
+) -> Result:
     start = time.monotonic()
     venv = Venv(WORK / "venvs" / d.folder.name, dev_python)
     runtime = closure([d.name], dists)
@@ -187,17 +205,38 @@ def check_one(d: devenv.Distribution, dists: dict[str, devenv.Distribution], whe
         venv.install_index(sorted(third))
         venv.pip("check")
         with _tests_lock:
-            out = sh([venv.python, "-m", "pytest", str(tests), "-q", "-m", "not slow", "-p", "no:cacheprovider",
-                      "--import-mode=importlib", "--rootdir", str(devenv.ROOT),
-                      "-c", str(devenv.ROOT / "pyproject.toml")], env=env, cwd=WORK)
-        summary = [line for line in out.splitlines() if " in " in line and ("passed" in line or "skipped" in line)]
+            out = sh(
+                [
+                    venv.python,
+                    "-m",
+                    "pytest",
+                    str(tests),
+                    "-q",
+                    "-m",
+                    "not slow",
+                    "-p",
+                    "no:cacheprovider",
+                    "--import-mode=importlib",
+                    "--rootdir",
+                    str(devenv.ROOT),
+                    "-c",
+                    str(devenv.ROOT / "pyproject.toml"),
+                ],
+                env=env,
+                cwd=WORK,
+            )
+        summary = [
+            line for line in out.splitlines() if " in " in line and ("passed" in line or "skipped" in line)
+        ]
         detail += "; tests: " + (summary[-1].strip("= ") if summary else "ran")
     else:
         detail += "; no tests"
     return Result(d.name, True, detail, time.monotonic() - start)
 
 
-def check_used_by(dists: dict[str, devenv.Distribution], wheels: dict[str, Path], dev_python: str) -> Result | None:
+def check_used_by(
+    dists: dict[str, devenv.Distribution], wheels: dict[str, Path], dev_python: str
+) -> Result | None:
     present = [n for n in USED_BY if n in dists]
     if not present:
         return None
@@ -237,8 +276,11 @@ def main() -> int:
     except Failed as e:
         print(f"FAIL building wheels: {e}")
         return 1
-    print(f"built {len(wheels)} wheels into {WORK.relative_to(devenv.ROOT)}/wheels "
-          f"({time.monotonic() - total_start:.1f}s)", flush=True)
+    print(
+        f"built {len(wheels)} wheels into {WORK.relative_to(devenv.ROOT)}/wheels "
+        f"({time.monotonic() - total_start:.1f}s)",
+        flush=True,
+    )
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.setdefault("REDIS_HOST", redis.split(":")[0])
@@ -267,11 +309,16 @@ def main() -> int:
             used_by = Result("used-by", False, str(e), 0.0)
         if used_by:
             results.append(used_by)
-            print(f"{'ok  ' if used_by.ok else 'FAIL'} {used_by.name:<24} {used_by.detail} "
-                  f"({used_by.seconds:.1f}s)", flush=True)
+            print(
+                f"{'ok  ' if used_by.ok else 'FAIL'} {used_by.name:<24} {used_by.detail} "
+                f"({used_by.seconds:.1f}s)",
+                flush=True,
+            )
     bad = [r.name for r in results if not r.ok]
-    print(f"check-isolation: {len(results) - len(bad)} ok, {len(bad)} failed "
-          f"({time.monotonic() - total_start:.1f}s)")
+    print(
+        f"check-isolation: {len(results) - len(bad)} ok, {len(bad)} failed "
+        f"({time.monotonic() - total_start:.1f}s)"
+    )
     return 1 if bad else 0
 
 

@@ -25,8 +25,13 @@ def import_paths(dist: devenv.Distribution) -> list[str]:
             node = stack.pop(0)
             rel = node.relative_to(src).with_suffix("").as_posix()
             if rel in NAMESPACES:
-                stack.extend(sorted(c for c in node.iterdir()
-                                    if not c.name.startswith(("_", ".")) and (c.is_dir() or c.suffix == ".py")))
+                stack.extend(
+                    sorted(
+                        c
+                        for c in node.iterdir()
+                        if not c.name.startswith(("_", ".")) and (c.is_dir() or c.suffix == ".py")
+                    )
+                )
             elif node.is_dir() or node.suffix == ".py":
                 paths.append(rel.replace("/", "."))
     return paths
@@ -39,8 +44,12 @@ def table() -> str:
     for dist in sorted(devenv.distributions(), key=lambda d: d.name):
         project = tomllib.loads((dist.folder / "pyproject.toml").read_text())["project"]
         what = project.get("description", "").split(": ", 1)[-1]
-        deps = [devenv.requirement_name(r).removeprefix("openmodule-") if devenv.is_ours(r) else
-                devenv.requirement_name(r) for r in dist.dependencies]
+        deps = [
+            devenv.requirement_name(r).removeprefix("openmodule-")
+            if devenv.is_ours(r)
+            else devenv.requirement_name(r)
+            for r in dist.dependencies
+        ]
         paths = ", ".join(f"`{p}`" for p in import_paths(dist))
         rows.append(f"| {dist.name} | {paths} | {what} | {', '.join(deps) or '-'} |")
     return "\n".join(rows)

@@ -35,8 +35,9 @@ def machine() -> dict[str, object]:
         "platform": platform.platform(),
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                 text=True).stdout.strip(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
     }
 
 
@@ -88,7 +89,9 @@ def fmt(value: object) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="tools/bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short run (smoke check)")
-    parser.add_argument("--json", default=str(ROOT / ".bench" / "results.json"), help="where to write results")
+    parser.add_argument(
+        "--json", default=str(ROOT / ".bench" / "results.json"), help="where to write results"
+    )
     parser.add_argument("only", nargs="*", help="benchmark names (bench_<name>.py)")
     args = parser.parse_args()
 
@@ -120,9 +123,20 @@ def main() -> int:
     # "ratio" is the median of paired per-round ratios where a benchmark alternates its two sides
     # (the target is then judged on it, not on the two medians shown beside it).
     headers = ["benchmark", "case", "value", "unit", "baseline", "baseline value", "ratio", "target", "met"]
-    table = [[r.get("benchmark"), r.get("case"), fmt(r.get("value")), r.get("unit", ""),
-              r.get("baseline_case") or "-", fmt(r.get("baseline_value")), fmt(r.get("ratio")),
-              r.get("target") or "-", {True: "yes", False: "NO", None: "-"}[r.get("met")]] for r in rows]
+    table = [
+        [
+            r.get("benchmark"),
+            r.get("case"),
+            fmt(r.get("value")),
+            r.get("unit", ""),
+            r.get("baseline_case") or "-",
+            fmt(r.get("baseline_value")),
+            fmt(r.get("ratio")),
+            r.get("target") or "-",
+            {True: "yes", False: "NO", None: "-"}[r.get("met")],
+        ]
+        for r in rows
+    ]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table, strict=False)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     print(line)
@@ -131,13 +145,27 @@ def main() -> int:
         print("  ".join(str(x).ljust(w) for x, w in zip(t, widths, strict=False)))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": machine(), "quick": args.quick, "seconds": time.monotonic() - started,
-                               "steal_percent": steal, "results": rows, "failed": failures}, indent=2, default=str))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "quick": args.quick,
+                "seconds": time.monotonic() - started,
+                "steal_percent": steal,
+                "results": rows,
+                "failed": failures,
+            },
+            indent=2,
+            default=str,
+        )
+    )
     print(f"\nresults: {out}  ({time.monotonic() - started:.0f}s)")
     noisy = {name: pct for name, pct in steal.items() if pct is not None and pct > NOISY_STEAL_PERCENT}
     for name, pct in noisy.items():
-        print(f"warning: {pct}% of the CPU was stolen by other guests during {name}: its figures are not a "
-              f"reference measurement; re-run it on a quieter machine")
+        print(
+            f"warning: {pct}% of the CPU was stolen by other guests during {name}: its figures are not a "
+            f"reference measurement; re-run it on a quieter machine"
+        )
     if failures:
         print(f"benchmarks that crashed: {', '.join(failures)}")
         return 1

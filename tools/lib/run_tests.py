@@ -59,8 +59,23 @@ def main() -> int:
         print(f"\n===== {name} =====", flush=True)
         start = time.monotonic()
         proc = subprocess.run(
-            [py, "-m", "pytest", str(folder), "-q", "-rfEs", "--rootdir", str(devenv.ROOT), *marker, *pytest_args],
-            cwd=devenv.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                py,
+                "-m",
+                "pytest",
+                str(folder),
+                "-q",
+                "-rfEs",
+                "--rootdir",
+                str(devenv.ROOT),
+                *marker,
+                *pytest_args,
+            ],
+            cwd=devenv.ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         sys.stdout.write(proc.stdout)
         elapsed = time.monotonic() - start

@@ -82,7 +82,9 @@ def package_files(folder: Path) -> dict[Path, str]:
         deps.append("./src:src")
         if _extra_patterns(src):
             deps.append("./src:data")
-    files[folder / "BUILD"] = HEADER + f'''
+    files[folder / "BUILD"] = (
+        HEADER
+        + f'''
 # pyproject.toml is the build recipe: Pants runs its hatchling backend in a chroot of these files.
 files(name="project", sources={_list(meta, "")})
 
@@ -96,8 +98,12 @@ python_distribution(
     sdist=True,
 )
 '''
+    )
     if src.is_dir():
-        body = HEADER + '\n# The code this distribution ships.\npython_sources(name="src", sources=["**/*.py"])\n'
+        body = (
+            HEADER
+            + '\n# The code this distribution ships.\npython_sources(name="src", sources=["**/*.py"])\n'
+        )
         data = _extra_patterns(src)
         if data:
             body += f'\n# Data files shipped in the wheel (py.typed markers, templates, ...).\nresources(name="data", sources={_list(data, "")})\n'
@@ -111,11 +117,15 @@ python_distribution(
             test_deps.append(":data")
         if any(tests.rglob("conftest.py")):
             body += '# Fixtures shared by the suite.\npython_test_utils(name="utils", sources=["**/conftest.py"])\n\n'
-        helpers = [p for p in tests.rglob("*.py") if p.name != "conftest.py" and not p.name.startswith("test_")]
+        helpers = [
+            p for p in tests.rglob("*.py") if p.name != "conftest.py" and not p.name.startswith("test_")
+        ]
         if helpers:
-            body += ('# Helper modules of the suite.\npython_sources(\n    name="helpers",\n'
-                     '    sources=["**/*.py", "!**/test_*.py", "!**/conftest.py"],\n)\n\n')
-        body += f'# The suite (`tools/pants test {tests.relative_to(ROOT)}::`).\n'
+            body += (
+                '# Helper modules of the suite.\npython_sources(\n    name="helpers",\n'
+                '    sources=["**/*.py", "!**/test_*.py", "!**/conftest.py"],\n)\n\n'
+            )
+        body += f"# The suite (`tools/pants test {tests.relative_to(ROOT)}::`).\n"
         body += 'python_tests(\n    name="tests",\n    sources=["**/test_*.py"],\n'
         if test_deps:
             body += f"    dependencies={_list(test_deps)},\n"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from openmodule.database import Base
-from openmodule.database.custom_types import TZDateTime
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from openmodule.database import Base
+from openmodule.database.custom_types import TZDateTime
 
 __all__ = ["Base", "ParkingSession"]
 

@@ -10,9 +10,10 @@ import time
 import pytest
 from controller import AccessCheckRequest, AccessCheckResponse, Controller
 from database.models import ParkingSession
+from sqlalchemy import select
+
 from openmodule.models.base import ZMQMessage
 from openmodule_test.presence import PresenceSimulator
-from sqlalchemy import select
 
 STRANGER = "X 901 ZZ"
 
@@ -27,8 +28,9 @@ def stub_gate(request: AccessCheckRequest) -> AccessCheckResponse:
 def wait_until_subscribed(dispatcher, om_client, timeout=10.0):
     """A dispatcher's subscriptions are applied by its loop thread: probe until one message came through."""
     seen = threading.Event()
-    handle = dispatcher.register_handler("probe", ZMQMessage, lambda _m: seen.set(), match_type=False,
-                                         register_schema=False)
+    handle = dispatcher.register_handler(
+        "probe", ZMQMessage, lambda _m: seen.set(), match_type=False, register_schema=False
+    )
     deadline = time.monotonic() + timeout
     while not seen.wait(0.05):
         assert time.monotonic() < deadline, "the dispatcher never received the probe"
@@ -40,7 +42,9 @@ def wait_until_subscribed(dispatcher, om_client, timeout=10.0):
 def controller(om_core, om_client, om_rpc_server, om_rpc, om_database, tmp_path):
     om_rpc_server.register_handler("gate", "access_check", AccessCheckRequest, AccessCheckResponse, stub_gate)
     # the first RPC through the test client waits for the server's subscription
-    assert om_rpc("gate", "access_check", AccessCheckRequest(plate="A 1"), AccessCheckResponse, timeout=5).access
+    assert om_rpc(
+        "gate", "access_check", AccessCheckRequest(plate="A 1"), AccessCheckResponse, timeout=5
+    ).access
     instance = Controller(om_core, om_database, str(tmp_path / "export"))
     wait_until_subscribed(om_core.messages, om_client)
     om_client.subscribe("session", "alert", "privacy")
@@ -57,7 +61,10 @@ def test_sessions_alert_export_and_anonymization(controller, om_client, om_datab
     sim.enter(known)
     started = session_event(om_client, "started")
     assert (started["vehicle_id"], started["access"], started["customer"]) == (
-        str(known.vehicle_id), True, "acme")
+        str(known.vehicle_id),
+        True,
+        "acme",
+    )
     sim.leave()
     assert session_event(om_client, "finished")["vehicle_id"] == str(known.vehicle_id)
 
@@ -65,7 +72,10 @@ def test_sessions_alert_export_and_anonymization(controller, om_client, om_datab
     sim.enter(stranger)
     alert = om_client.wait_for_message(lambda t, m: t == "alert", 10)[1]
     assert (alert["alert_type"], alert["status"], alert["alert_meta"]["vehicle_id"]) == (
-        "unknown_vehicle", "error", str(stranger.vehicle_id))
+        "unknown_vehicle",
+        "error",
+        str(stranger.vehicle_id),
+    )
     assert session_event(om_client, "started")["access"] is False
     sim.leave()
     cleared = om_client.wait_for_message(lambda t, m: t == "alert", 10)[1]
@@ -75,7 +85,9 @@ def test_sessions_alert_export_and_anonymization(controller, om_client, om_datab
     with om_database as session:
         rows = session.scalars(select(ParkingSession).order_by(ParkingSession.id)).all()
         assert [(r.plate, r.access, r.gate, r.exit is not None) for r in rows] == [
-            ("G ARIVO 1", True, "gate_in", True), (STRANGER, False, "gate_in", True)]
+            ("G ARIVO 1", True, "gate_in", True),
+            (STRANGER, False, "gate_in", True),
+        ]
     assert controller.open_sessions() == 0
 
     om_client.send("demo", type="finish")

@@ -6,21 +6,26 @@ from __future__ import annotations
 import gate as gate_service
 import pytest
 from gate import AccessCheckRequest, AccessCheckResponse, Gate
+
 from openmodule_test.core import OpenModuleCoreTestMixin
 from openmodule_test.health import HealthTestMixin
 
 
-@pytest.mark.parametrize(("read", "matched", "customer"), [
-    ("G ARIVO 1", "G ARIVO 1", "arivo"),
-    ("GARIV01", "G ARIVO 1", "arivo"),       # O read as 0: one edit away
-    ("L777XV", "L 777 XY", "acme"),          # one wrong character
-    ("w-12345 b", "W 12345 B", "acme"),      # separators and case do not matter
-])
+@pytest.mark.parametrize(
+    ("read", "matched", "customer"),
+    [
+        ("G ARIVO 1", "G ARIVO 1", "arivo"),
+        ("GARIV01", "G ARIVO 1", "arivo"),  # O read as 0: one edit away
+        ("L777XV", "L 777 XY", "acme"),  # one wrong character
+        ("w-12345 b", "W 12345 B", "acme"),  # separators and case do not matter
+    ],
+)
 def test_whitelisted_plates_get_access(read, matched, customer):
     gate = Gate()
     try:
         assert gate.check(AccessCheckRequest(plate=read)) == AccessCheckResponse(
-            access=True, matched_plate=matched, customer=customer)
+            access=True, matched_plate=matched, customer=customer
+        )
     finally:
         gate.close()
 
@@ -38,9 +43,13 @@ def test_strangers_are_denied(read):
 def test_access_check_rpc(om_rpc_server, om_rpc):
     gate = Gate(whitelist={"S 4711 K": "city"})
     gate_service.register(om_rpc_server, gate)
-    granted = om_rpc("gate", "access_check", AccessCheckRequest(plate="S4711K"), AccessCheckResponse, timeout=5)
+    granted = om_rpc(
+        "gate", "access_check", AccessCheckRequest(plate="S4711K"), AccessCheckResponse, timeout=5
+    )
     assert granted == AccessCheckResponse(access=True, matched_plate="S 4711 K", customer="city")
-    denied = om_rpc("gate", "access_check", AccessCheckRequest(plate="G ARIVO 1"), AccessCheckResponse, timeout=5)
+    denied = om_rpc(
+        "gate", "access_check", AccessCheckRequest(plate="G ARIVO 1"), AccessCheckResponse, timeout=5
+    )
     assert denied == AccessCheckResponse(access=False)
     gate.close()
 

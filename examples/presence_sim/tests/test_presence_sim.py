@@ -8,14 +8,20 @@ import time
 from datetime import UTC, datetime
 
 import presence_sim
+
 from openmodule.models.presence import PresenceEnterMessage, PresenceLeaveMessage
 from openmodule.utils.presence import PresenceListener
 from openmodule_test.eventlistener import MockEvent
 
 
 def test_every_third_vehicle_is_a_stranger():
-    assert [presence_sim.plate_for(i) for i in range(5)] == ["GARIV01", "X 901 ZZ", "L777XV", "S-4711 K",
-                                                             "X 904 ZZ"]
+    assert [presence_sim.plate_for(i) for i in range(5)] == [
+        "GARIV01",
+        "X 901 ZZ",
+        "L777XV",
+        "S-4711 K",
+        "X 904 ZZ",
+    ]
 
 
 def test_enter_and_leave_share_the_vehicle():
@@ -37,7 +43,11 @@ def test_main_publishes_enter_and_leave_per_vehicle(om_broker, om_client):
     presence_sim.main(["--vehicles", "2", "--dwell", "0", "--gap", "0"])
     seen = [om_client.wait_for_message_on_topic("presence", timeout=5) for _ in range(4)]
     assert [(m["type"], m["medium"]["lpr"]["id"]) for m in seen] == [
-        ("enter", "GARIV01"), ("leave", "GARIV01"), ("enter", "X 901 ZZ"), ("leave", "X 901 ZZ")]
+        ("enter", "GARIV01"),
+        ("leave", "GARIV01"),
+        ("enter", "X 901 ZZ"),
+        ("leave", "X 901 ZZ"),
+    ]
 
 
 def test_a_presence_listener_sees_the_vehicles(om_core, om_client):
@@ -48,8 +58,9 @@ def test_a_presence_listener_sees_the_vehicles(om_core, om_client):
     # the listener's subscription must reach the broker before the simulator starts: probe with a leave of an
     # unknown vehicle (ignored by the listener) until the dispatcher has seen one
     seen = threading.Event()
-    handle = om_core.messages.register_handler("presence", PresenceLeaveMessage, lambda _m: seen.set(),
-                                               register_schema=False)
+    handle = om_core.messages.register_handler(
+        "presence", PresenceLeaveMessage, lambda _m: seen.set(), register_schema=False
+    )
     _enter, probe = presence_sim.presence_messages(99, "probe_gate")
     deadline = time.monotonic() + 10
     while not seen.wait(0.05):

@@ -9,14 +9,23 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient, RPCServer
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST",
-            "SETTINGS_MODULE"]
+ENV_KEYS = [
+    "TESTING",
+    "DEBUG",
+    "NAME",
+    "AUTH_RESOURCE",
+    "BROKER_PUB",
+    "BROKER_SUB",
+    "BROKER_HOST",
+    "SETTINGS_MODULE",
+]
 
 
 class FlushMessage(ZMQMessage):
@@ -43,8 +52,13 @@ def broker() -> Iterator[BrokerProcess]:
 def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     """On the real broker: ``rpc_server`` (not yet running), ``client`` (RPC), ``dispatcher`` of a running
     message loop, and ``send(topic, *messages)`` that returns once the loop handled them."""
-    config = SimpleNamespace(NAME="om_access_test_1", RESOURCE="test-resource", TESTING=False,
-                             BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    config = SimpleNamespace(
+        NAME="om_access_test_1",
+        RESOURCE="test-resource",
+        TESTING=False,
+        BROKER_SUB=broker.sub_endpoint,
+        BROKER_PUB=broker.pub_endpoint,
+    )
     settings.configure(config)
     context = zmq.Context()
     publisher = Publisher(context, config)

@@ -5,6 +5,7 @@ import warnings
 from datetime import datetime
 
 import pytest
+
 from openmodule.models.access_service import (
     AccessCategory,
     AccessCheckAccess,
@@ -19,8 +20,16 @@ from openmodule.utils.access_service import AccessService, AccessServiceWithSess
 
 
 def access(id_: str) -> AccessCheckAccess:
-    return AccessCheckAccess(id=id_, source="test", access_infos={}, category=AccessCategory.permanent, media={},
-                             used_medium=Medium(id="GARIVO1", type="lpr"), access_data={}, accepted=True)
+    return AccessCheckAccess(
+        id=id_,
+        source="test",
+        access_infos={},
+        category=AccessCategory.permanent,
+        media={},
+        used_medium=Medium(id="GARIVO1", type="lpr"),
+        access_data={},
+        accepted=True,
+    )
 
 
 class Service(AccessServiceWithSessions):
@@ -47,8 +56,15 @@ class Service(AccessServiceWithSessions):
 
 
 def start(id_="s1", user="u1"):
-    return {"type": "start", "name": "sessions", "timestamp": 1700000000.0, "id": id_, "user_id": user,
-            "entry_time": "2024-01-01T08:00:00", "entry_data": {"gate": "in"}}
+    return {
+        "type": "start",
+        "name": "sessions",
+        "timestamp": 1700000000.0,
+        "id": id_,
+        "user_id": user,
+        "entry_time": "2024-01-01T08:00:00",
+        "entry_data": {"gate": "in"},
+    }
 
 
 def test_rpc_answers_requests_naming_this_service(bus):
@@ -78,8 +94,11 @@ def test_sessions_are_dispatched_and_errors_logged(bus, caplog):
     delete = {**start("s3"), "type": "delete", "reason": "boom", "delete_time": 1700000000.0}
     incomplete = {**start("s4"), "type": "incomplete", "related_session_id": "s1"}
     bus.send(start(), finish, delete, incomplete, {"type": "start", "id": "broken"})
-    assert service.calls == [("in", "s1", "u1"), ("out", "s2", datetime(2024, 1, 1, 9, 30)),
-                             ("error", "s4", "incomplete")]
+    assert service.calls == [
+        ("in", "s1", "u1"),
+        ("out", "s2", datetime(2024, 1, 1, 9, 30)),
+        ("error", "s4", "incomplete"),
+    ]
     errors = [r for r in caplog.records if "session_error_message failed" in r.getMessage()]
     assert len(errors) == 1 and "'reason': 'boom'" in errors[0].getMessage()
     assert "'name'" not in errors[0].getMessage()
@@ -129,7 +148,9 @@ def test_session_message_models():
     assert message.timestamp == datetime(2024, 1, 1, 8, 0)  # the event time
     dumped = message.model_dump()
     assert dumped["user_id"] == "u1" and dumped["timestamp"] == 1700000000.0  # the wire keeps the send time
-    by_name = SessionFinishMessage(id="x", access_id="u", entry_time=0, entry_data={}, exit_time=60, exit_data={})
+    by_name = SessionFinishMessage(
+        id="x", access_id="u", entry_time=0, entry_data={}, exit_time=60, exit_data={}
+    )
     assert by_name.timestamp == datetime(1970, 1, 1, 0, 1)
     delete = SessionDeleteMessage(id="x", user_id="u", reason="r", delete_time=120)
     assert delete.timestamp == datetime(1970, 1, 1, 0, 2) and delete.entry_time is None

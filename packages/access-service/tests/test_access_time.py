@@ -3,10 +3,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from openmodule.models.access_service import AccessTime
 from pydantic import ValidationError
 
-WEEKDAYS_8_TO_10 = "DTSTART:20240101T070000\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"  # 07:00 UTC = 08:00 Vienna
+from openmodule.models.access_service import AccessTime
+
+WEEKDAYS_8_TO_10 = (
+    "DTSTART:20240101T070000\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"  # 07:00 UTC = 08:00 Vienna
+)
 
 
 def test_start_end_inclusive_and_open():
@@ -43,9 +46,11 @@ def test_dst_change_inside_the_window_widens_it():
 
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
-    [({"recurrence": WEEKDAYS_8_TO_10}, "duration"),
-     ({"recurrence": "RRULE:FREQ=DAILY", "duration": 1}, "DTSTART"),
-     ({"recurrence": "DTSTART:20240101T000000\nRRULE:FREQ=SOMETIMES", "duration": 1}, "RFC 5545")],
+    [
+        ({"recurrence": WEEKDAYS_8_TO_10}, "duration"),
+        ({"recurrence": "RRULE:FREQ=DAILY", "duration": 1}, "DTSTART"),
+        ({"recurrence": "DTSTART:20240101T000000\nRRULE:FREQ=SOMETIMES", "duration": 1}, "RFC 5545"),
+    ],
 )
 def test_invalid_recurrence(kwargs, reason):
     with pytest.raises(ValidationError, match=reason):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import settings
 
 
@@ -81,8 +82,9 @@ def bus(broker):
     from openmodule.messaging import Publisher
 
     context = zmq.Context()
-    config = types.SimpleNamespace(NAME="alert_test", VERSION="1.0.0", BROKER_SUB=broker.sub_endpoint,
-                                   BROKER_PUB=broker.pub_endpoint)
+    config = types.SimpleNamespace(
+        NAME="alert_test", VERSION="1.0.0", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+    )
     publisher = Publisher(context, config)
     listener = Listener(context, broker)
     deadline = time.monotonic() + 10

@@ -5,8 +5,9 @@ import logging
 import threading
 
 import pytest
-from openmodule.alert import AlertHandler, AlertHandleType, AlertMessage, AlertStatus
 from pydantic import ValidationError
+
+from openmodule.alert import AlertHandler, AlertHandleType, AlertMessage, AlertStatus
 
 
 def test_ids_and_identity(make_alerts):
@@ -16,7 +17,10 @@ def test_ids_and_identity(make_alerts):
     c = alerts.get_or_add_alert_id("cam_offline", AlertHandleType.count)
     d = alerts.get_or_add_alert_id("cam_offline", AlertHandleType.state_change, package_name="other")
     assert (a, b, c, d) == (0, 1, 2, 3)
-    assert alerts.get_or_add_alert_id("cam_offline", AlertHandleType.state_change, package_name="alert_test") == 0
+    assert (
+        alerts.get_or_add_alert_id("cam_offline", AlertHandleType.state_change, package_name="alert_test")
+        == 0
+    )
     assert alerts.get_or_add_alert_id("cam_offline", "state_change", source="cam_2") == 1
     with pytest.raises(AssertionError, match="must not contain '-'"):
         alerts.get_or_add_alert_id("cam-offline", AlertHandleType.state_change)
@@ -49,14 +53,29 @@ def test_always_send_alert(make_alerts):
 def test_message_fields(make_alerts):
     alerts, published = make_alerts()
     meta = {"pin": 3}
-    alerts.send("io_offline", AlertHandleType.state, status=AlertStatus.error, meta=meta, value=5,
-                source="pin_3", package_name="io_pkg", version="9.9")
+    alerts.send(
+        "io_offline",
+        AlertHandleType.state,
+        status=AlertStatus.error,
+        meta=meta,
+        value=5,
+        source="pin_3",
+        package_name="io_pkg",
+        version="9.9",
+    )
     assert meta == {"pin": 3}  # the caller's dict is not mutated
     [wire] = published.wire()
     assert isinstance(wire.pop("timestamp"), float)
     assert wire == {
-        "name": "alert_test", "type": "alert", "status": "error", "alert_meta": {"pin": 3, "sender": "alert_test"},
-        "package": "io_pkg", "alert_type": "io_offline", "source": "pin_3", "handle_type": "state", "value": 5.0,
+        "name": "alert_test",
+        "type": "alert",
+        "status": "error",
+        "alert_meta": {"pin": 3, "sender": "alert_test"},
+        "package": "io_pkg",
+        "alert_type": "io_offline",
+        "source": "pin_3",
+        "handle_type": "state",
+        "value": 5.0,
     }
 
 
@@ -147,17 +166,23 @@ def test_on_the_wire(bus):
     alerts = AlertHandler(bus.publisher.publish, config=bus.config)
     assert alerts.send("cam_offline", AlertHandleType.state_change, meta={"ip": "10.0.0.1"}, source="cam_1")
     raw, body = bus.listener.receive("alert")
-    assert raw == (
-        f'{{"timestamp":{json.dumps(body["timestamp"])},"name":"alert_test","type":"alert","status":"error",'
-        '"alert_meta":{"ip":"10.0.0.1","sender":"alert_test"},"package":"alert_test","alert_type":"cam_offline",'
-        '"source":"cam_1","handle_type":"state_change"}'
-    ).encode()
+    assert (
+        raw
+        == (
+            f'{{"timestamp":{json.dumps(body["timestamp"])},"name":"alert_test","type":"alert","status":"error",'
+            '"alert_meta":{"ip":"10.0.0.1","sender":"alert_test"},"package":"alert_test","alert_type":"cam_offline",'
+            '"source":"cam_1","handle_type":"state_change"}'
+        ).encode()
+    )
     assert not alerts.send("cam_offline", AlertHandleType.state_change, source="cam_1")  # unchanged
     alert_id = alerts.get_or_add_alert_id("queue", AlertHandleType.state)
     assert alerts.send_with_alert_id(alert_id, AlertStatus.ok, {"q": "\u00fc"}, value=3)
     raw, body = bus.listener.receive("alert")  # the unchanged resend never came: this is the next one
-    assert raw == (
-        f'{{"timestamp":{json.dumps(body["timestamp"])},"name":"alert_test","type":"alert","status":"ok",'
-        '"alert_meta":{"q":"\\u00fc","sender":"alert_test"},"package":"alert_test","alert_type":"queue",'
-        '"source":"","handle_type":"state","value":3.0}'
-    ).encode()
+    assert (
+        raw
+        == (
+            f'{{"timestamp":{json.dumps(body["timestamp"])},"name":"alert_test","type":"alert","status":"ok",'
+            '"alert_meta":{"q":"\\u00fc","sender":"alert_test"},"package":"alert_test","alert_type":"queue",'
+            '"source":"","handle_type":"state","value":3.0}'
+        ).encode()
+    )

@@ -46,10 +46,18 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?")[0]
         if path == "/echo":
-            self._reply(200, json.dumps({"method": self.command, "path": self.path,
-                                         "json": json.loads(body) if body else None,
-                                         "content_type": self.headers.get("Content-Type"),
-                                         "token": self.headers.get("X-Token")}).encode())
+            self._reply(
+                200,
+                json.dumps(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "json": json.loads(body) if body else None,
+                        "content_type": self.headers.get("Content-Type"),
+                        "token": self.headers.get("X-Token"),
+                    }
+                ).encode(),
+            )
         elif path == "/basic":
             ok = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"u:p").decode()
             self._reply(200 if ok else 401, b'{"ok": true}' if ok else b"")
@@ -57,8 +65,13 @@ class Handler(BaseHTTPRequestHandler):
             if self._digest_ok():
                 self._reply(200, b'{"digest": true}')
             else:
-                self._reply(401, b"", {"WWW-Authenticate":
-                                       f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'})
+                self._reply(
+                    401,
+                    b"",
+                    {
+                        "WWW-Authenticate": f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'
+                    },
+                )
         elif path == "/raw":
             self._reply(200, b"\x00binary")
         elif path == "/status":

@@ -4,6 +4,7 @@ import socket
 import warnings
 
 import pytest
+
 from openmodule.utils.api import Api, ApiException, AuthMethod
 
 
@@ -14,11 +15,22 @@ def make(url, auth=AuthMethod.none, **kwargs):
 
 def test_methods_send_json_and_parse_json(http_server):
     api = make(http_server.url)
-    assert api.get("echo") == {"method": "GET", "path": "/echo", "json": None, "content_type": None, "token": None}
+    assert api.get("echo") == {
+        "method": "GET",
+        "path": "/echo",
+        "json": None,
+        "content_type": None,
+        "token": None,
+    }
     for method in ("post", "put", "delete"):
         result = getattr(api, method)("echo", payload={"a": [1, 2]}, params={"q": "x y"})
-        assert result == {"method": method.upper(), "path": "/echo?q=x+y", "json": {"a": [1, 2]},
-                          "content_type": "application/json", "token": None}
+        assert result == {
+            "method": method.upper(),
+            "path": "/echo?q=x+y",
+            "json": {"a": [1, 2]},
+            "content_type": "application/json",
+            "token": None,
+        }
     assert api.get("raw", json_response=False) == b"\x00binary"
 
 
@@ -31,7 +43,9 @@ def test_auth_methods(http_server):
     assert (info.value.status, info.value.retry) == (401, False)
 
 
-@pytest.mark.parametrize(("status", "retry"), [(500, True), (503, True), (412, True), (404, False), (400, False)])
+@pytest.mark.parametrize(
+    ("status", "retry"), [(500, True), (503, True), (412, True), (404, False), (400, False)]
+)
 def test_server_errors(http_server, status, retry):
     with pytest.raises(ApiException) as info:
         make(http_server.url).get(f"status?code={status}")
@@ -58,7 +72,13 @@ def test_connection_error_is_400():
 def test_api_exception_direct_use_warns():
     with pytest.warns(DeprecationWarning):
         exc = ApiException(503, "down")
-    assert (exc.status, exc.msg, exc.response, exc.retry, str(exc)) == (503, "down", None, True, "Api Error 503: down")
+    assert (exc.status, exc.msg, exc.response, exc.retry, str(exc)) == (
+        503,
+        "down",
+        None,
+        True,
+        "Api Error 503: down",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert AuthMethod("header") is AuthMethod.header

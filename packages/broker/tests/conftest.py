@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import settings
 
 

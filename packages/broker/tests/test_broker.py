@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import zmq
+
 from openmodule.broker import Broker, BrokerProcess, BrokerStartError, start_broker_process
 from openmodule.broker._cli import format_message, run_tap
 
@@ -123,8 +124,16 @@ def test_broker_process_does_not_outlive_a_parent_that_dies(wait_until) -> None:
 
 def test_console_script_exits_with_stdin_when_asked() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "openmodule.broker", "--sub", "tcp://127.0.0.1:*", "--pub", "tcp://127.0.0.1:*",
-         "--exit-with-stdin"],
+        [
+            sys.executable,
+            "-m",
+            "openmodule.broker",
+            "--sub",
+            "tcp://127.0.0.1:*",
+            "--pub",
+            "tcp://127.0.0.1:*",
+            "--exit-with-stdin",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

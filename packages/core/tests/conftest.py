@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import settings
 
 ENV_KEYS = [

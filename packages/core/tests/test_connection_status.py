@@ -5,6 +5,7 @@ import types
 from typing import Any
 
 import pytest
+
 from openmodule.connection_status import (
     TIMEOUT,
     BridgeStatus,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import override_context
 from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
 from openmodule.core import OpenModuleCore, core, init_openmodule, shutdown_openmodule

@@ -10,6 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from openmodule.core import copy_dsgvo_config
 from openmodule.logging import JsonFormatter, json_logging_requested
 
@@ -129,6 +130,7 @@ def test_thread_crash_in_testing_goes_to_file(tmp_path: Path) -> None:
 
 def test_keyboard_interrupt_and_context_terminated_are_quiet() -> None:
     import zmq
+
     from openmodule.threading import get_thread_wrapper
 
     def interrupted() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import sentry_sdk
+
 from openmodule.sentry import (
     FILTERED,
     SentryEvent,

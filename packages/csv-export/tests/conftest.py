@@ -3,6 +3,7 @@ from __future__ import annotations
 import types
 
 import pytest
+
 from openmodule.config import settings
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil import tz as dateutil_tz
+
 from openmodule.config import override_context
 from openmodule.utils.csv_export import ExportIterator, export_iterator, schedule_export
 from openmodule.utils.schedule import Scheduler

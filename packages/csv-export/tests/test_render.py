@@ -7,8 +7,9 @@ import io
 import tracemalloc
 from decimal import Decimal
 
-import openmodule.utils.csv_export as csv_export
 import pytest
+
+import openmodule.utils.csv_export as csv_export
 from openmodule.config import override_context
 from openmodule.utils.csv_export import ColumnDefinition, CsvFormatError, CsvFormatType, render
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from openmodule.config import settings
 from openmodule.database import active_databases
 

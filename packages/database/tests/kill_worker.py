@@ -7,9 +7,10 @@ The zygote never opens the database itself, so forking is safe.
 import os
 import sys
 
+from sqlalchemy import text
+
 import openmodule.database.migration  # noqa: F401 - preloaded so each forked writer starts fast
 from openmodule.database import Database
-from sqlalchemy import text
 
 
 def writer(folder: str, alembic: str, rnd: int) -> None:
@@ -20,8 +21,10 @@ def writer(folder: str, alembic: str, rnd: int) -> None:
         rows = 5 if n % 3 == 0 else 1  # multi-row transactions must be all-or-nothing
         with db as session:
             for j in range(rows):
-                session.execute(text("INSERT INTO vehicle (id, plate, data) VALUES (:id, :plate, :data)"),
-                                {"id": n * 10 + j, "plate": f"P{n}-{j}", "data": b'{"n":%d}' % n})
+                session.execute(
+                    text("INSERT INTO vehicle (id, plate, data) VALUES (:id, :plate, :data)"),
+                    {"id": n * 10 + j, "plate": f"P{n}-{j}", "data": b'{"n":%d}' % n},
+                )
         print(f"committed {n} {rows}", flush=True)
         n += 1
 

@@ -5,16 +5,20 @@ import subprocess
 import sys
 import warnings
 
-import openmodule.database as database_pkg
 import pytest
+from sqlalchemy import select, text
+
+import openmodule.database as database_pkg
 from openmodule.database import Database
 from openmodule.utils.db_helper import delete_query, update_query
-from sqlalchemy import select, text
 
 
 def test_all_is_complete():
-    public = {n for n, v in vars(database_pkg).items()
-              if not n.startswith("_") and not inspect.ismodule(v) and n != "annotations"}
+    public = {
+        n
+        for n, v in vars(database_pkg).items()
+        if not n.startswith("_") and not inspect.ismodule(v) and n != "annotations"
+    }
     assert set(database_pkg.__all__) == public
 
 
@@ -48,8 +52,9 @@ def test_register_bases_is_deprecated(monkeypatch):
 
 
 def test_plain_datetime_column_rejected():
-    from openmodule.database.migration import check_invalid_database_column_type
     from sqlalchemy import Column, DateTime, Integer, MetaData, Table
+
+    from openmodule.database.migration import check_invalid_database_column_type
 
     metadata = MetaData()
     Table("t", metadata, Column("id", Integer, primary_key=True), Column("when", DateTime))
@@ -59,7 +64,9 @@ def test_plain_datetime_column_rejected():
 
 def test_db_helpers(make_alembic, db_folder, models):
     Vehicle = models["Vehicle"]
-    db = Database(db_folder, "svc", make_alembic("r0001_initial", "r0002_note_event"), main_process_migration=True)
+    db = Database(
+        db_folder, "svc", make_alembic("r0001_initial", "r0002_note_event"), main_process_migration=True
+    )
     with db as session:
         session.add_all([Vehicle(id=i, plate=f"P{i}") for i in range(6)])
     with db as session:
@@ -71,5 +78,8 @@ def test_db_helpers(make_alembic, db_folder, models):
         assert delete_query(session, select(Vehicle).where(Vehicle.note == "new")) == 2
     with db as session:
         assert session.execute(text("SELECT id, note FROM vehicle ORDER BY id")).all() == [
-            (1, "old"), (2, "old"), (3, "")]
+            (1, "old"),
+            (2, "old"),
+            (3, ""),
+        ]
     db.shutdown()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from openmodule.database import (
     Database,
     InvalidDatabaseFileError,
@@ -41,8 +42,9 @@ def test_not_an_sqlite_file_is_left_alone(make_alembic, db_folder, file_bytes, m
     with open(path, "wb") as f:
         f.write(garbage)
     with pytest.raises(InvalidDatabaseFileError, match="is not an SQLite database.*not modified"):
-        Database(db_folder, "svc", alembic_path=make_alembic("r0001_initial"),
-                 main_process_migration=main_process)
+        Database(
+            db_folder, "svc", alembic_path=make_alembic("r0001_initial"), main_process_migration=main_process
+        )
     assert file_bytes(path) == garbage
     assert sorted(os.listdir(db_folder)) == ["svc.sqlite3"]
 
@@ -69,8 +71,9 @@ def test_unknown_revision_downgraded_service(make_alembic, db_folder, sql, main_
     path = _fill(db_folder, make_alembic("r0001_initial", "r0002_note_event"), sql)
     before = _state(path, sql)
     with pytest.raises(UnknownRevisionError, match="revision 0002.*downgraded"):
-        Database(db_folder, "svc", alembic_path=make_alembic("r0001_initial"),
-                 main_process_migration=main_process)
+        Database(
+            db_folder, "svc", alembic_path=make_alembic("r0001_initial"), main_process_migration=main_process
+        )
     assert _state(path, sql) == before
 
 

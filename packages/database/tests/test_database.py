@@ -5,9 +5,10 @@ import os
 import threading
 
 import pytest
-from openmodule.database import Database, database_path, get_database
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
+
+from openmodule.database import Database, database_path, get_database
 
 
 def test_migrate_on_open_in_child_process(make_alembic, db_folder, sql):
@@ -34,8 +35,10 @@ def test_upgrade_across_revisions_keeps_data_and_backs_up(make_alembic, db_folde
     db = Database(db_folder, "svc", alembic_path=alembic, main_process_migration=True)
     with db as session:
         for i in range(5):
-            session.execute(text("INSERT INTO vehicle (id, plate, data) VALUES (:i, :p, :d)"),
-                            {"i": i, "p": f"G {i}", "d": b'{"n":%d}' % i})
+            session.execute(
+                text("INSERT INTO vehicle (id, plate, data) VALUES (:i, :p, :d)"),
+                {"i": i, "p": f"G {i}", "d": b'{"n":%d}' % i},
+            )
     db.shutdown()
     path = db.path
     assert sql(path, "SELECT version_num FROM alembic_version") == [("0001",)]
@@ -59,8 +62,12 @@ def test_upgrade_across_revisions_keeps_data_and_backs_up(make_alembic, db_folde
 
 @pytest.fixture
 def db(make_alembic, db_folder):
-    database = Database(db_folder, "svc", alembic_path=make_alembic("r0001_initial", "r0002_note_event"),
-                        main_process_migration=True)
+    database = Database(
+        db_folder,
+        "svc",
+        alembic_path=make_alembic("r0001_initial", "r0002_note_event"),
+        main_process_migration=True,
+    )
     yield database
     if database.is_open():
         database.shutdown()
@@ -161,13 +168,17 @@ def test_custom_types(db, models, sql):
         session.add(Vehicle(id=1, plate="A", seen=seen, data={"a": [1, 2], "ü": None, "t": seen}))
         session.add(Vehicle(id=2, plate="B", data=None))
     assert sql(db.path, "SELECT data FROM vehicle WHERE id=1") == [
-        ('{"a":[1,2],"ü":null,"t":"2024-03-01T12:30:05.123456"}'.encode(),)]
+        ('{"a":[1,2],"ü":null,"t":"2024-03-01T12:30:05.123456"}'.encode(),)
+    ]
     assert sql(db.path, "SELECT data FROM vehicle WHERE id=2") == [(None,)]
     sql(db.path, "INSERT INTO vehicle (id, plate, data) VALUES (3, 'C', '[1, \"text\"]')")  # TEXT, not BLOB
     with db as session:
         rows = {v.id: (v.seen, v.data) for v in session.scalars(select(Vehicle))}
-    assert rows == {1: (seen, {"a": [1, 2], "ü": None, "t": "2024-03-01T12:30:05.123456"}),
-                    2: (None, None), 3: (None, [1, "text"])}
+    assert rows == {
+        1: (seen, {"a": [1, 2], "ü": None, "t": "2024-03-01T12:30:05.123456"}),
+        2: (None, None),
+        3: (None, [1, "text"]),
+    }
     aware = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
     with pytest.raises(StatementError, match="timezone aware"):
         with db as session:
@@ -218,8 +229,12 @@ def test_second_process_writes_at_the_same_time(db, models, db_folder):
     import subprocess
     import sys
 
-    child = subprocess.Popen([sys.executable, "-c", CHILD_WRITER, db_folder, db.alembic_path],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_WRITER, db_folder, db.alembic_path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout.readline().strip() == "ready"
     Vehicle = models["Vehicle"]
     for i in range(60):

@@ -9,8 +9,9 @@ import sys
 import threading
 from pathlib import Path
 
-from openmodule.database import Database
 from sqlalchemy import text
+
+from openmodule.database import Database
 
 ROUNDS = 20
 
@@ -38,7 +39,10 @@ def test_sigkill_mid_write_keeps_every_committed_row(make_alembic, db_folder):
     Database(db_folder, "kill", alembic, main_process_migration=True).shutdown()
     worker = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "kill_worker.py"), db_folder, alembic],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
     )
     lines = _Lines(worker.stdout)
     rng = random.Random(1234)

@@ -8,7 +8,7 @@ from pathlib import Path
 from openmodule.database import Database
 from openmodule.database.makemigration import template_path
 
-MODEL_V1 = '''
+MODEL_V1 = """
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,10 +22,13 @@ class Gate(Base):
     name: Mapped[str] = mapped_column(String(30))
     opened = mapped_column(TZDateTime, nullable=True)
     config = mapped_column(JSONEncodedDict, nullable=True)
-'''
+"""
 
-MODEL_V2 = MODEL_V1 + '''    comment: Mapped[str] = mapped_column(String(50), server_default="")
-'''
+MODEL_V2 = (
+    MODEL_V1
+    + """    comment: Mapped[str] = mapped_column(String(50), server_default="")
+"""
+)
 
 
 def _run(service: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -34,7 +37,9 @@ def _run(service: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _versions(service: Path) -> list[Path]:
-    return sorted(p for p in (service / "src/database/alembic/versions").glob("*.py") if p.name != "__init__.py")
+    return sorted(
+        p for p in (service / "src/database/alembic/versions").glob("*.py") if p.name != "__init__.py"
+    )
 
 
 def test_init_and_autogenerate_revisions(tmp_path, db_folder, sql):
@@ -43,8 +48,9 @@ def test_init_and_autogenerate_revisions(tmp_path, db_folder, sql):
     r = _run(service, "--init")
     assert r.returncode == 0, r.stderr
     assert (service / "src/database/alembic.ini").is_file()
-    assert (service / "src/database/alembic/env.py").read_text() == \
-        (Path(template_path()) / "alembic/env.py").read_text()
+    assert (service / "src/database/alembic/env.py").read_text() == (
+        Path(template_path()) / "alembic/env.py"
+    ).read_text()
     assert _run(service, "--init").returncode == 1  # never overwrites
 
     (service / "src/database/models.py").write_text(MODEL_V1)
@@ -56,7 +62,9 @@ def test_init_and_autogenerate_revisions(tmp_path, db_folder, sql):
     assert "from openmodule.database.custom_types import TZDateTime" in source
     assert "from openmodule.database.custom_types import JSONEncodedDict" in source
     assert "sa.Column('opened', TZDateTime(), nullable=True)" in source
-    assert source.index("op.pre_upgrade()") < source.index("op.create_table") < source.index("op.post_upgrade()")
+    assert (
+        source.index("op.pre_upgrade()") < source.index("op.create_table") < source.index("op.post_upgrade()")
+    )
     assert "op.pre_downgrade()" in source and "op.post_downgrade()" in source
 
     r = _run(service, "-m", "nothing")

@@ -3,8 +3,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from openmodule.database import create_test_database, delete_database, truncate_all_tables
 from sqlalchemy import select, text
+
+from openmodule.database import create_test_database, delete_database, truncate_all_tables
 
 
 def test_each_call_gives_a_clean_migrated_database(make_alembic, models):

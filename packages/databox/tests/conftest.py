@@ -4,6 +4,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from openmodule.config import override_context, settings
 
 

@@ -4,8 +4,9 @@ import os
 import threading
 from pathlib import Path
 
-import openmodule.utils.databox as databox
 import pytest
+
+import openmodule.utils.databox as databox
 from openmodule.utils.databox import (
     DataboxError,
     SourceFileError,

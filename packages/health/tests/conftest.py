@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.config import settings
 
 
 def _config(**overrides: Any) -> types.SimpleNamespace:
-    values = dict(NAME="health_test", VERSION="1.2.3", PARENT="parent_pkg", COMPUTE_ID=1, DEBUG=False,
-                  TESTING=True)
+    values = dict(
+        NAME="health_test", VERSION="1.2.3", PARENT="parent_pkg", COMPUTE_ID=1, DEBUG=False, TESTING=True
+    )
     values.update(overrides)
     return types.SimpleNamespace(**values)
 
@@ -107,7 +109,9 @@ class Poller:
     def send(self, topic: str, body: bytes) -> None:
         self.pub.send_multipart([topic.encode(), body])
 
-    def receive(self, topic: str, timeout: float = 10.0, name: str | None = None) -> tuple[bytes, dict[str, Any]]:
+    def receive(
+        self, topic: str, timeout: float = 10.0, name: str | None = None
+    ) -> tuple[bytes, dict[str, Any]]:
         """The next raw body on ``topic`` (from service ``name``); fails after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
@@ -128,8 +132,9 @@ class Poller:
         while True:
             self.send("healthz", b'{"type":"ping","ping":"ping"}')
             try:
-                return self.receive("healthpong", timeout=min(0.25, max(0.05, deadline - time.monotonic())),
-                                    name=name)
+                return self.receive(
+                    "healthpong", timeout=min(0.25, max(0.05, deadline - time.monotonic())), name=name
+                )
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise

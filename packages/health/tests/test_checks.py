@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from openmodule.health import HealthCheckState
 
 
@@ -32,8 +33,13 @@ def test_check_lifecycle(make_health, pong_of):
     health, published = make_health()
     health.add_check("cam", "Camera", "camera reachable")
     assert pong_of(health, published)["checks"] == [
-        {"id": "cam", "package": "health_test", "state": "no-data", "name": "Camera",
-         "description": "camera reachable"}
+        {
+            "id": "cam",
+            "package": "health_test",
+            "state": "no-data",
+            "name": "Camera",
+            "description": "camera reachable",
+        }
     ]
     assert pong_of(health, published)["pong"]["status"] == "ok"  # no-data is not a failure
 
@@ -62,7 +68,10 @@ def test_parent_and_package(make_health, make_config, pong_of):
     health.add_check("io", "IO", "io ok", package="other_pkg")
     health.check_fail("io", parent=True, message="parent broken")
     pong = pong_of(health, published)
-    assert [(c["package"], c["state"]) for c in pong["checks"]] == [("other_pkg", "no-data"), ("parent_pkg", "fail")]
+    assert [(c["package"], c["state"]) for c in pong["checks"]] == [
+        ("other_pkg", "no-data"),
+        ("parent_pkg", "fail"),
+    ]
     with pytest.raises(AssertionError, match="either parent"):
         health.add_check("x", "X", None, parent=True, package="p")
     no_parent, _ = make_health(make_config(PARENT=None))
@@ -113,7 +122,8 @@ def test_templates(make_health, pong_of):
     health.update_template_packages("online", ["cam_1", "cam_3"])
     pong = pong_of(health, published)
     assert [(c["package"], c["state"], c["name"]) for c in pong["checks"]] == [
-        ("cam_1", "fail", "Online"), ("cam_3", "no-data", "Online")
+        ("cam_1", "fail", "Online"),
+        ("cam_3", "no-data", "Online"),
     ]
     assert pong["checks"][1]["description"] == "device online"
     health.update_template_packages("online", [])

@@ -4,6 +4,7 @@ import threading
 import warnings
 
 import pytest
+
 from openmodule.health import HealthResult, health_error, health_ok
 
 
@@ -28,7 +29,11 @@ def test_error_handler_marks_pong(make_health, pong_of):
     health, published = make_health()
     health.health_handler = lambda: health_error("we have an error", meta=dict(error="error"))
     pong = pong_of(health, published)["pong"]
-    assert (pong["status"], pong["message"], pong["meta"]) == ("error", "we have an error", {"error": "error"})
+    assert (pong["status"], pong["message"], pong["meta"]) == (
+        "error",
+        "we have an error",
+        {"error": "error"},
+    )
 
 
 def test_readme_misspelled_attribute_sets_the_handler(make_health, pong_of):

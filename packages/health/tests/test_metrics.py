@@ -4,6 +4,7 @@ import logging
 import threading
 
 import pytest
+
 from openmodule.health import HealthMetricType
 
 
@@ -19,7 +20,11 @@ def test_metric_object_and_repr_label_keys(make_health, pong_of):
     health.metric_inc("plates", 2, gate="gate_1")
     health.metric_inc("plates", gate=2)
     assert _metric(pong_of(health, published), "plates") == {
-        "id": "plates", "name": "Plates", "description": "plates read", "type": "count", "labels": ["gate"],
+        "id": "plates",
+        "name": "Plates",
+        "description": "plates read",
+        "type": "count",
+        "labels": ["gate"],
         "values": {"[('compute_id', '1'), ('gate', 'gate_1')]": 3, "[('compute_id', '1'), ('gate', '2')]": 1},
         "package": "health_test",
     }
@@ -60,7 +65,9 @@ def test_str_metric(make_health, pong_of):
     health, published = make_health()
     health.add_metric("fw", HealthMetricType.str, "Firmware", "firmware version", labels=["dev"])
     health.metric_set("fw", "v1 'x'", dev="a")
-    assert _metric(pong_of(health, published), "fw")["values"] == {"[('compute_id', '1'), ('dev', 'a')]": "v1 'x'"}
+    assert _metric(pong_of(health, published), "fw")["values"] == {
+        "[('compute_id', '1'), ('dev', 'a')]": "v1 'x'"
+    }
     with pytest.raises(ValueError, match="str metric"):
         health.metric_set("fw", 3, dev="a")
     with pytest.raises(ValueError, match="str metric"):
@@ -93,8 +100,12 @@ def test_gauge_rejects_non_numbers(make_health):
 
 def test_unknown_metric_and_type(make_health):
     health, _ = make_health()
-    for call in (lambda: health.metric_set("x", 1), lambda: health.metric_inc("x"),
-                 lambda: health.metric_dec("x"), lambda: health.metric_clear("x")):
+    for call in (
+        lambda: health.metric_set("x", 1),
+        lambda: health.metric_inc("x"),
+        lambda: health.metric_dec("x"),
+        lambda: health.metric_clear("x"),
+    ):
         with pytest.raises(ValueError, match="'x'.*add_metric"):
             call()
     with pytest.raises(ValueError, match="unknown metric type 'histogram'"):
@@ -111,7 +122,9 @@ def test_labels_must_match_declaration(make_health):
         health.metric_set("m", 1, gate="g", lane="l")
 
 
-@pytest.mark.parametrize("label", ["instance", "job", "compute_id", "source", "__x", "grafana_y", "package_name"])
+@pytest.mark.parametrize(
+    "label", ["instance", "job", "compute_id", "source", "__x", "grafana_y", "package_name"]
+)
 def test_reserved_labels_rejected(make_health, label):
     health, _ = make_health()
     with pytest.raises(ValueError, match=f"\\['{label}'\\] are reserved"):
@@ -130,7 +143,10 @@ def test_production_logs_and_keeps_serving(make_health, make_config, pong_of, ca
     assert "does not exist" in caplog.text and "reserved" in caplog.text and "gauge metric" in caplog.text
     metric = _metric(pong_of(health, published), "m")
     assert metric["labels"] == ["gate"]
-    assert metric["values"] == {"[('compute_id', '3'), ('gate', 'g')]": 1, "[('compute_id', '3'), ('lane', 'x')]": 2}
+    assert metric["values"] == {
+        "[('compute_id', '3'), ('gate', 'g')]": 1,
+        "[('compute_id', '3'), ('lane', 'x')]": 2,
+    }
 
 
 def test_metric_clear_keeps_listed_and_copies(make_health, pong_of):
@@ -142,7 +158,8 @@ def test_metric_clear_keeps_listed_and_copies(make_health, pong_of):
     health.metric_clear("m", values_to_keep=keep)
     assert keep == [{"gate": "a"}, {"gate": "c"}]  # not mutated
     assert sorted(_metric(pong_of(health, published), "m")["values"]) == [
-        "[('compute_id', '1'), ('gate', 'a')]", "[('compute_id', '1'), ('gate', 'c')]"
+        "[('compute_id', '1'), ('gate', 'a')]",
+        "[('compute_id', '1'), ('gate', 'c')]",
     ]
     health.metric_clear("m")
     assert _metric(pong_of(health, published), "m")["values"] == {}
@@ -156,7 +173,8 @@ def test_add_metric_recreates_and_remove(make_health, pong_of):
     health.add_metric("m", HealthMetricType.count, "M", "m", parent=True)
     pong = pong_of(health, published)
     assert [(m["id"], m["package"], m["values"]) for m in pong["metrics"]] == [
-        ("m", "health_test", {}), ("m", "parent_pkg", {})
+        ("m", "health_test", {}),
+        ("m", "parent_pkg", {}),
     ]
     health.remove_metric("m")
     assert [m["package"] for m in pong_of(health, published)["metrics"]] == ["parent_pkg"]

@@ -43,7 +43,7 @@ def test_exact_pong_bytes(bus):
         '[{"id":"cam","package":"health_test","state":"fail","name":"Camera","description":"camera reachable",'
         '"message":"no frames \\u00e4"},{"id":"io","package":"parent_pkg","state":"no-data","name":"IO"}]',
         '[{"id":"plates","name":"Plates","description":"plates read","type":"count","labels":["gate"],'
-        '"values":{"[(\'compute_id\', \'1\'), (\'gate\', \'gate_1\')]":3},"package":"health_test"}]',
+        "\"values\":{\"[('compute_id', '1'), ('gate', 'gate_1')]\":3},\"package\":\"health_test\"}]",
     )
 
 

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from openmodule.utils.matching import PlateYamlSelector
 
 

@@ -11,8 +11,14 @@ from openmodule.utils.charset import (
 
 
 def test_all_is_complete():
-    public = {n for n in vars(charset_module) if not n.startswith("_")} - {"annotations", "string", "BaseModel",
-                                                                         "ConfigDict", "Field", "field_validator"}
+    public = {n for n in vars(charset_module) if not n.startswith("_")} - {
+        "annotations",
+        "string",
+        "BaseModel",
+        "ConfigDict",
+        "Field",
+        "field_validator",
+    }
     assert set(charset_module.__all__) == public
 
 
@@ -29,7 +35,9 @@ def test_charset_defaults_and_upper_allowed():
 
 
 def test_clean_upper_cases_replaces_in_order_and_filters():
-    charset = Charset(allowed="AB0", replacements=[Replacement(c_from="x", c_to="a"), Replacement(c_from="A", c_to="0")])
+    charset = Charset(
+        allowed="AB0", replacements=[Replacement(c_from="x", c_to="a"), Replacement(c_from="A", c_to="0")]
+    )
     # x -> A first, then every A -> 0; everything not allowed is dropped
     assert CharsetConverter(charset).clean("xab-c!") == "00B"
 

@@ -7,8 +7,9 @@ import string
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openmodule.utils.matching import PlateYamlSelector, RecordList
 from rapidfuzz.distance import Levenshtein
+
+from openmodule.utils.matching import PlateYamlSelector, RecordList
 
 
 def ids(buckets):
@@ -72,9 +73,17 @@ def plain_match(selector, plate, db, use_alternatives, max_ed, only_best):
 
 
 def test_exact_and_near_matches_in_independent_buckets(selector):
-    db = make_db(selector, [("AB12", "A", "DEFAULT", 10, 1), ("AB13", "A", "DEFAULT", 10, 2),
-                            ("AB1", "A", "DEFAULT", 10, 3), ("XB13", "A", "DEFAULT", 10, 4),
-                            ("AB12", "A", "DEFAULT", 10, 5), ("ZZZZ", "A", "DEFAULT", 10, 6)])
+    db = make_db(
+        selector,
+        [
+            ("AB12", "A", "DEFAULT", 10, 1),
+            ("AB13", "A", "DEFAULT", 10, 2),
+            ("AB1", "A", "DEFAULT", 10, 3),
+            ("XB13", "A", "DEFAULT", 10, 4),
+            ("AB12", "A", "DEFAULT", 10, 5),
+            ("ZZZZ", "A", "DEFAULT", 10, 6),
+        ],
+    )
     plate = selector.create_plate_for_matching("ab-12", "A")
     assert ids(selector.match_plate(plate, db, False, 2, False)) == [[1, 5], [2, 3], [4]]
     assert ids(selector.match_plate(plate, db, False, 1, False)) == [[1, 5], [2, 3]]
@@ -111,16 +120,28 @@ def test_alternatives_missing_falls_back_to_plate(selector, matching_log):
 
 
 def test_candidate_converted_with_the_lists_scheme(selector):
-    db = make_db(selector, [("W-12", "A", "DEFAULT", 20, "v20"), ("W-12", "A", "DEFAULT", 10, "v10"),
-                            ("W-12", "A", "DEFAULT", 3, "legacy")])
+    db = make_db(
+        selector,
+        [
+            ("W-12", "A", "DEFAULT", 20, "v20"),
+            ("W-12", "A", "DEFAULT", 10, "v10"),
+            ("W-12", "A", "DEFAULT", 3, "legacy"),
+        ],
+    )
     plate = selector.create_plate_for_matching("w 12", "A")
     # versions descending: 20 (W:12), 10 (W12), 0 (W12 in legacy)
     assert ids(selector.match_plate(plate, db, False, 0, False)) == [["v20", "v10", "legacy"]]
 
 
 def test_search_order_read_countries_until_other_only(selector):
-    db = make_db(selector, [("AB1", "A", "DEFAULT", 10, "A"), ("AB1", "D", "DEFAULT", 10, "D"),
-                            ("AB1", "CH", "DEFAULT", 10, "CH")])
+    db = make_db(
+        selector,
+        [
+            ("AB1", "A", "DEFAULT", 10, "A"),
+            ("AB1", "D", "DEFAULT", 10, "D"),
+            ("AB1", "CH", "DEFAULT", 10, "CH"),
+        ],
+    )
     plate = {"plate": {"plate": "AB1"}, "country": [{"code": "D"}, {"code": "XX"}, {"code": "A"}]}
     assert ids(selector.match_plate(plate, db, False, 0, False)) == [["D", "A"]]
     plate["country"].insert(1, {"code": "OTHER"})
@@ -134,15 +155,43 @@ def test_search_order_default_country_order_and_exactitudes(scheme_dir):
     plate = selector.create_plate_for_matching("AB1", "D")
     got = ids(selector.match_plate(plate, db, False, 0, False))[0]
     assert got == [
-        "D20", "D10", "D5", "D3",  # read country, versions descending
-        "CH20", "CH10", "CH5", "I20", "I10", "I5",  # default order, legacy (version 0) skipped
-        "A20", "A10", "A5",  # the rest by exactitude 0.7, 0.6, 0.4
-        "A3", "CH3", "I3",  # exactitude 0: the legacy lists, default-order countries included
+        "D20",
+        "D10",
+        "D5",
+        "D3",  # read country, versions descending
+        "CH20",
+        "CH10",
+        "CH5",
+        "I20",
+        "I10",
+        "I5",  # default order, legacy (version 0) skipped
+        "A20",
+        "A10",
+        "A5",  # the rest by exactitude 0.7, 0.6, 0.4
+        "A3",
+        "CH3",
+        "I3",  # exactitude 0: the legacy lists, default-order countries included
     ]
     selector.legacy_in_default_country_order = True
     got = ids(selector.match_plate(plate, db, False, 0, False))[0]
-    assert got == ["D20", "D10", "D5", "D3", "CH20", "CH10", "CH5", "CH3", "I20", "I10", "I5", "I3",
-                   "A20", "A10", "A5", "A3"]
+    assert got == [
+        "D20",
+        "D10",
+        "D5",
+        "D3",
+        "CH20",
+        "CH10",
+        "CH5",
+        "CH3",
+        "I20",
+        "I10",
+        "I5",
+        "I3",
+        "A20",
+        "A10",
+        "A5",
+        "A3",
+    ]
 
 
 def test_plain_list_db_gives_the_same_results(selector):
@@ -151,8 +200,9 @@ def test_plain_list_db_gives_the_same_results(selector):
     plain = {c: {v: list(records) for v, records in versions.items()} for c, versions in indexed.items()}
     plate = selector.create_plate_for_matching("AB12", "A")
     for max_ed in (0, 1, 2):
-        assert selector.match_plate(plate, plain, False, max_ed, False) == \
-            selector.match_plate(plate, indexed, False, max_ed, False)
+        assert selector.match_plate(plate, plain, False, max_ed, False) == selector.match_plate(
+            plate, indexed, False, max_ed, False
+        )
 
 
 def test_record_list_mutations_keep_results_right(selector):
@@ -179,8 +229,9 @@ def test_malformed_records_never_match(selector):
     db = make_db(selector, [("AB12", "A", "DEFAULT", 10, 1)])
     db["A"][10].append({"plate_conv": None, "id": 2})
     db["A"][10].append({"plate_conv": "AB12", "id": 3})
-    assert ids(selector.match_plate(selector.create_plate_for_matching("AB12", "A"), db, False, 1, False)) == \
-        [[1, 3], []]
+    assert ids(
+        selector.match_plate(selector.create_plate_for_matching("AB12", "A"), db, False, 1, False)
+    ) == [[1, 3], []]
 
 
 def test_plate_without_text_raises(selector):
@@ -194,13 +245,19 @@ def test_schemes_reloaded_at_match(selector, write_scheme, scheme_dir, caplog):
     write_scheme("DEFAULT-10.yml", "allowed: 'AB'\nexactitude: 0.6\n")
     (scheme_dir.parent / "revision").write_text("2")
     # the candidate is now converted with the new DEFAULT-10 (digits dropped) -> no exact match
-    assert ids(selector.match_plate(selector.create_plate_for_matching("AB12", "A"), db, False, 0, False)) == [[]]
+    assert ids(
+        selector.match_plate(selector.create_plate_for_matching("AB12", "A"), db, False, 0, False)
+    ) == [[]]
     assert selector.revision == "2"
 
 
 PLATE = st.text(alphabet="AB1-", min_size=0, max_size=5)
-ROW = st.tuples(PLATE, st.sampled_from(["A", "D", "CH"]), st.sampled_from(["DEFAULT", "LEGACY", "X"]),
-                st.sampled_from([0, 5, 10, 20]))
+ROW = st.tuples(
+    PLATE,
+    st.sampled_from(["A", "D", "CH"]),
+    st.sampled_from(["DEFAULT", "LEGACY", "X"]),
+    st.sampled_from([0, 5, 10, 20]),
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -215,13 +272,17 @@ ROW = st.tuples(PLATE, st.sampled_from(["A", "D", "CH"]), st.sampled_from(["DEFA
     default_order=st.lists(st.sampled_from(["A", "D", "CH"]), max_size=2),
     legacy=st.booleans(),
 )
-def test_index_gives_the_plain_loop_results(selector, rows, query, alternatives, countries, use_alternatives,
-                                            max_ed, only_best, default_order, legacy):
+def test_index_gives_the_plain_loop_results(
+    selector, rows, query, alternatives, countries, use_alternatives, max_ed, only_best, default_order, legacy
+):
     selector.default_country_order = default_order
     selector.legacy_in_default_country_order = legacy
     db = make_db(selector, [(*row, i) for i, row in enumerate(rows)])
-    plate = {"plate": {"plate": query}, "country": [{"code": c} for c in countries],
-             "alternatives": [{"plate": a} for a in alternatives or [query]]}
+    plate = {
+        "plate": {"plate": query},
+        "country": [{"code": c} for c in countries],
+        "alternatives": [{"plate": a} for a in alternatives or [query]],
+    }
     expected = plain_match(selector, plate, db, use_alternatives, max_ed, only_best)
     assert selector.match_plate(plate, db, use_alternatives, max_ed, only_best) == expected
 
@@ -230,13 +291,20 @@ def test_random_plates_within_one_edit_are_found(selector):
     import random
 
     rng = random.Random(7)
-    plates = ["".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(7)) for _ in range(2000)]
+    plates = [
+        "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(7)) for _ in range(2000)
+    ]
     db = make_db(selector, [(p, "A", "DEFAULT", 10, i) for i, p in enumerate(plates)])
     for i in range(0, 2000, 97):
         near = plates[i][:3] + plates[i][4:]
-        expected = [[r for r in db["A"][10] if r["plate_conv"] == near],
-                    [r for r in db["A"][10] if Levenshtein.distance(r["plate_conv"], near) == 1]]
-        assert selector.match_plate(selector.create_plate_for_matching(near, "A"), db, False, 1, False) == expected
+        expected = [
+            [r for r in db["A"][10] if r["plate_conv"] == near],
+            [r for r in db["A"][10] if Levenshtein.distance(r["plate_conv"], near) == 1],
+        ]
+        assert (
+            selector.match_plate(selector.create_plate_for_matching(near, "A"), db, False, 1, False)
+            == expected
+        )
         assert i in ids(expected)[1]
 
 

@@ -1,18 +1,25 @@
 from __future__ import annotations
 
 import pytest
+
 from openmodule.utils.matching import BUILTIN_SCHEMES, PlateYaml, PlateYamlError, parse_scheme_filename
 
 
 def yaml(kept: str = "NONE", allowed: str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -_.:", replacements=None):
-    return PlateYaml("X-1.yml", {"allowed": allowed, "exactitude": 0.5, "kept_separators": kept,
-                                 "replacements": replacements or []})
+    return PlateYaml(
+        "X-1.yml",
+        {"allowed": allowed, "exactitude": 0.5, "kept_separators": kept, "replacements": replacements or []},
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("DEFAULT-10.yml", ("DEFAULT", 10)), ("/a/b/A-3.yml", ("A", 3)), ("D.7.yml", ("D", 7)),
-     ("CH-2-extra.yml", ("CH", 2))],
+    [
+        ("DEFAULT-10.yml", ("DEFAULT", 10)),
+        ("/a/b/A-3.yml", ("A", 3)),
+        ("D.7.yml", ("D", 7)),
+        ("CH-2-extra.yml", ("CH", 2)),
+    ],
 )
 def test_parse_scheme_filename(name, expected):
     assert parse_scheme_filename(name) == expected
@@ -25,10 +32,28 @@ def test_parse_scheme_filename_rejects(name):
 
 
 def test_attributes_from_content():
-    y = PlateYaml("A-3.yml", {"allowed": "abc", "exactitude": "0.25", "kept_separators": "first",
-                              "replacements": [{"from": "x", "to": "a"}, {"from": "", "to": "b"},
-                                               {"to": "c"}, {"from": "y"}, {"from": "z", "to": ""}]})
-    assert (y.scheme, y.version, y.exactitude, y.valid_chars, y.kept_separators) == ("A", 3, 0.25, "ABC", "FIRST")
+    y = PlateYaml(
+        "A-3.yml",
+        {
+            "allowed": "abc",
+            "exactitude": "0.25",
+            "kept_separators": "first",
+            "replacements": [
+                {"from": "x", "to": "a"},
+                {"from": "", "to": "b"},
+                {"to": "c"},
+                {"from": "y"},
+                {"from": "z", "to": ""},
+            ],
+        },
+    )
+    assert (y.scheme, y.version, y.exactitude, y.valid_chars, y.kept_separators) == (
+        "A",
+        3,
+        0.25,
+        "ABC",
+        "FIRST",
+    )
     assert y.replacements == [("X", "A"), ("Z", "")]
 
 
@@ -42,8 +67,13 @@ def test_reads_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [({"exactitude": 1}, "allowed"), ({"allowed": "A"}, "exactitude"), ({"allowed": "A", "exactitude": "x"}, "number"),
-     ("just text", "mapping"), ({"allowed": "A", "exactitude": 1, "replacements": "A"}, "list")],
+    [
+        ({"exactitude": 1}, "allowed"),
+        ({"allowed": "A"}, "exactitude"),
+        ({"allowed": "A", "exactitude": "x"}, "number"),
+        ("just text", "mapping"),
+        ({"allowed": "A", "exactitude": 1, "replacements": "A"}, "list"),
+    ],
 )
 def test_invalid_content_raises(content, reason):
     with pytest.raises(PlateYamlError, match=reason):

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import logging
 
-import openmodule.utils.matching as matching_module
 import pytest
+
+import openmodule.utils.matching as matching_module
 from openmodule.utils.matching import LOADED, MatchingConfig, PlateYamlSelector, RecordList
 
 LEGACY_TEXT = "allowed: '0123456789ABC'\nexactitude: 0.05\n"
@@ -16,9 +17,15 @@ def test_all_is_complete():
 
 def test_matching_config_defaults():
     assert MatchingConfig().model_dump() == {
-        "directory": "/data/schemes/schemes", "default_scheme": "DEFAULT", "default_version": 10,
-        "default_country_order": [], "legacy_in_default_country_order": False, "edit_distance": 0,
-        "use_alternatives": False, "only_best": True, "add_other_country_always": True,
+        "directory": "/data/schemes/schemes",
+        "default_scheme": "DEFAULT",
+        "default_version": 10,
+        "default_country_order": [],
+        "legacy_in_default_country_order": False,
+        "edit_distance": 0,
+        "use_alternatives": False,
+        "only_best": True,
+        "add_other_country_always": True,
     }
 
 
@@ -45,7 +52,10 @@ def test_files_override_builtins_and_legacy_is_version_zero_everywhere(selector,
     assert selector.reload_yamls() is True
     assert selector.revision == "r1"
     assert {s: sorted(v) for s, v in selector.schemes.items()} == {
-        "A": [0, 3], "DEFAULT": [0, 5, 10, 20], "LEGACY": [0]}
+        "A": [0, 3],
+        "DEFAULT": [0, 5, 10, 20],
+        "LEGACY": [0],
+    }
     assert selector.schemes["A"][0].valid_chars == "0123456789ABC"
     assert selector.schemes["A"][0] is selector.schemes["DEFAULT"][0] is selector.schemes["LEGACY"][0]
     assert selector.schemes["DEFAULT"][10].exactitude == 0.65
@@ -97,9 +107,17 @@ def test_get_best_yaml(selector, write_scheme, scheme_dir):
 def test_convert(selector):
     assert selector.convert("w-12 ab", "DEFAULT", 25) == "W:12AB"
     assert selector.convert("w-12 ab", "XX", 10, return_matched_yaml=True) == {
-        "plate": "W12AB", "scheme": "DEFAULT", "version": 10, "exactitude": 0.6}
+        "plate": "W12AB",
+        "scheme": "DEFAULT",
+        "version": 10,
+        "exactitude": 0.6,
+    }
     assert selector.convert("go", "DEFAULT", 3, return_matched_yaml=True) == {
-        "plate": "G0", "scheme": "LEGACY", "version": 0, "exactitude": 0.0}
+        "plate": "G0",
+        "scheme": "LEGACY",
+        "version": 0,
+        "exactitude": 0.0,
+    }
 
 
 def test_from_config(tmp_path):
@@ -107,9 +125,14 @@ def test_from_config(tmp_path):
     directory.mkdir(parents=True)
     (directory / "Z-1.yml").write_text("allowed: 'Z'\nexactitude: 1\n")
     (tmp_path / "schemes" / "revision").write_text("abc")
-    selector = PlateYamlSelector.from_config(MatchingConfig(
-        directory=str(directory), default_country_order=["A"], legacy_in_default_country_order=True,
-        add_other_country_always=False))
+    selector = PlateYamlSelector.from_config(
+        MatchingConfig(
+            directory=str(directory),
+            default_country_order=["A"],
+            legacy_in_default_country_order=True,
+            add_other_country_always=False,
+        )
+    )
     assert selector.revision == "abc"
     assert selector.revision_file == str(tmp_path / "schemes" / "revision")
     assert (selector.default_country_order, selector.legacy_in_default_country_order) == (["A"], True)
@@ -120,8 +143,15 @@ def test_from_config(tmp_path):
 def test_create_db_record(selector):
     record = selector.create_db_record("g-ab 1", "A", "DEFAULT", 20, id=7, customer="c1")
     assert record == {
-        "plate": "g-ab 1", "country": "A", "plate_scheme": "DEFAULT", "plate_scheme_version": 20,
-        "plate_conv": "G:AB1", "exactitude": 0.7, "used_scheme": "DEFAULT", "used_version": 20, "id": 7,
+        "plate": "g-ab 1",
+        "country": "A",
+        "plate_scheme": "DEFAULT",
+        "plate_scheme_version": 20,
+        "plate_conv": "G:AB1",
+        "exactitude": 0.7,
+        "used_scheme": "DEFAULT",
+        "used_version": 20,
+        "id": 7,
         "customer": "c1",
     }
     with pytest.raises(ValueError, match="plate_conv"):
@@ -131,7 +161,9 @@ def test_create_db_record(selector):
 def test_insert_into_db(selector):
     db: dict = {}
     r1 = selector.insert_into_db_and_create_record(db, "AB1", "A", "DEFAULT", 10, id=1)
-    r2 = selector.insert_into_db_and_create_record(db, "AB2", "A", "A", 12, id=2)  # unknown scheme -> DEFAULT-10
+    r2 = selector.insert_into_db_and_create_record(
+        db, "AB2", "A", "A", 12, id=2
+    )  # unknown scheme -> DEFAULT-10
     r3 = selector.insert_into_db_and_create_record(db, "AB3", "D", "DEFAULT", 3, id=3)
     assert db == {"A": {10: [r1, r2]}, "D": {0: [r3]}}
     assert isinstance(db["A"][10], RecordList)
@@ -145,9 +177,14 @@ def test_create_plate_for_matching(selector):
     }
     # the read country already is OTHER: not added twice (the reference compared the list with "OTHER")
     assert selector.create_plate_for_matching("AB1")["country"] == [{"code": "OTHER", "confidence": 0.5}]
-    alts = selector.create_plate_for_matching("AB1", "A", 0.9, alternatives=["AB1", ("A81", 0.3), {"plate": "X"}])
-    assert alts["alternatives"] == [{"plate": "AB1", "confidence": 0.9}, {"plate": "A81", "confidence": 0.3},
-                                    {"plate": "X", "confidence": 0.9}]
+    alts = selector.create_plate_for_matching(
+        "AB1", "A", 0.9, alternatives=["AB1", ("A81", 0.3), {"plate": "X"}]
+    )
+    assert alts["alternatives"] == [
+        {"plate": "AB1", "confidence": 0.9},
+        {"plate": "A81", "confidence": 0.3},
+        {"plate": "X", "confidence": 0.9},
+    ]
 
 
 def test_create_plate_without_other(scheme_dir):

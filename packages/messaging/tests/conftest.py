@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection

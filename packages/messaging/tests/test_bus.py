@@ -9,6 +9,7 @@ import zmq
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+
 from openmodule.messaging import (
     MessageLoop,
     Publisher,

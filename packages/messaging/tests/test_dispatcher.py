@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.dispatcher import (
     DummyExecutor,
     EventListener,

@@ -6,6 +6,8 @@ from enum import Enum
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
+
 from openmodule.models.base import (
     Base64Payload,
     CostEntryData,
@@ -22,7 +24,6 @@ from openmodule.models.base import (
     encode_json,
     timezone_validator,
 )
-from pydantic import ValidationError
 
 T0 = datetime(2024, 1, 31, 12, 0, 0, 250000)
 

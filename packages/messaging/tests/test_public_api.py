@@ -4,6 +4,7 @@ import importlib
 import logging
 
 import pytest
+
 from openmodule.dispatcher import DropLog
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
@@ -21,15 +22,35 @@ from openmodule.models.package_reader import (
 )
 from openmodule.rpc import RPCClient, RPCServer
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST",
-            "SETTINGS_MODULE"]
+ENV_KEYS = [
+    "TESTING",
+    "DEBUG",
+    "NAME",
+    "AUTH_RESOURCE",
+    "BROKER_PUB",
+    "BROKER_SUB",
+    "BROKER_HOST",
+    "SETTINGS_MODULE",
+]
 
 PACKAGES: list[dict[str, Any]] = [
-    {"name": "hw_camera_1", "revision": 3, "hardware_type": ["camera:lpr"], "env": {"COMPUTE_ID": "2"},
-     "yml": {"ip": "10.0.0.5"}, "package_data": {"readable_name": "Camera", "description": "LPR camera"}},
+    {
+        "name": "hw_camera_1",
+        "revision": 3,
+        "hardware_type": ["camera:lpr"],
+        "env": {"COMPUTE_ID": "2"},
+        "yml": {"ip": "10.0.0.5"},
+        "package_data": {"readable_name": "Camera", "description": "LPR camera"},
+    },
     {"name": "hw_io_1", "revision": 1, "hardware_type": ["io"], "env": {}, "yml": {}},
-    {"name": "om_lpr_1", "revision": 7, "parent_type": ["camera"], "software_type": ["lpr"],
-     "env": {"PARENT": "hw_camera_1", "COMPUTE_ID": "2"}, "yml": {"threshold": 0.5}},
+    {
+        "name": "om_lpr_1",
+        "revision": 7,
+        "parent_type": ["camera"],
+        "software_type": ["lpr"],
+        "env": {"PARENT": "hw_camera_1", "COMPUTE_ID": "2"},
+        "yml": {"threshold": 0.5},
+    },
     {"name": "om_access_1", "revision": 2, "software_type": ["access:db"], "env": {}, "yml": {}},
 ]
 
@@ -46,8 +67,15 @@ class FakeServiceMisc:
         return {**package, "parent": parent}
 
     def _select(self, compute_id: int | None, match: Any, name_prefix: str = "") -> dict[str, Any]:
-        return {"services": [self._service(p) for p in PACKAGES if p["name"].startswith(name_prefix) and match(p)
-                             and (compute_id is None or int(p["env"].get("COMPUTE_ID", 1)) == compute_id)]}
+        return {
+            "services": [
+                self._service(p)
+                for p in PACKAGES
+                if p["name"].startswith(name_prefix)
+                and match(p)
+                and (compute_id is None or int(p["env"].get("COMPUTE_ID", 1)) == compute_id)
+            ]
+        }
 
     def by_name(self, request: ConfigGetServiceByNameRequest) -> dict[str, Any]:
         self.requests.append(("get_service_by_name", request.model_dump(exclude_none=False)))
@@ -59,8 +87,9 @@ class FakeServiceMisc:
         return self._select(request.compute_id, lambda p: p["name"].startswith(request.prefix or ""))
 
     def _typed(self, field: str, prefix: str, compute_id: int | None, name_prefix: str) -> dict[str, Any]:
-        return self._select(compute_id, lambda p: any(t.startswith(prefix) for t in p.get(field) or []),
-                            name_prefix)
+        return self._select(
+            compute_id, lambda p: any(t.startswith(prefix) for t in p.get(field) or []), name_prefix
+        )
 
     def hardware(self, request: ConfigGetServicesByHardwareTypeRequest) -> dict[str, Any]:
         return self._typed("hardware_type", request.hardware_type_prefix, request.compute_id, "hw_")
@@ -90,8 +119,13 @@ def broker() -> Iterator[BrokerProcess]:
 @pytest.fixture
 def service_misc(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     """A fake service-misc RPC server and a connected RPC client on the real broker."""
-    config = SimpleNamespace(NAME="package-reader-test", RESOURCE="test-resource", TESTING=False,
-                             BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    config = SimpleNamespace(
+        NAME="package-reader-test",
+        RESOURCE="test-resource",
+        TESTING=False,
+        BROKER_SUB=broker.sub_endpoint,
+        BROKER_PUB=broker.pub_endpoint,
+    )
     settings.configure(config)
     context = zmq.Context()
     publisher = Publisher(context, config)
@@ -101,12 +135,24 @@ def service_misc(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     for type_, request, response, handler in [
         ("get_service_by_name", ConfigGetServiceByNameRequest, ConfigGetServiceResponse, fake.by_name),
         ("get_services", ConfigGetInstalledServicesRequest, ConfigGetServicesResponse, fake.all),
-        ("get_services_by_hardware_type", ConfigGetServicesByHardwareTypeRequest, ConfigGetServicesResponse,
-         fake.hardware),
-        ("get_services_by_parent_type", ConfigGetServicesByParentTypeRequest, ConfigGetServicesResponse,
-         fake.parent),
-        ("get_services_by_software_type", ConfigGetServicesBySoftwareTypeRequest, ConfigGetServicesResponse,
-         fake.software),
+        (
+            "get_services_by_hardware_type",
+            ConfigGetServicesByHardwareTypeRequest,
+            ConfigGetServicesResponse,
+            fake.hardware,
+        ),
+        (
+            "get_services_by_parent_type",
+            ConfigGetServicesByParentTypeRequest,
+            ConfigGetServicesResponse,
+            fake.parent,
+        ),
+        (
+            "get_services_by_software_type",
+            ConfigGetServicesBySoftwareTypeRequest,
+            ConfigGetServicesResponse,
+            fake.software,
+        ),
     ]:
         server.register_handler("config", type_, request, response, handler, register_schema=False)
     server.run_as_thread()

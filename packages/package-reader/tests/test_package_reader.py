@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from openmodule.utils.package_reader import PackageReader, ServiceSetting
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import zmq
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
@@ -42,7 +43,9 @@ def broker() -> Iterator[BrokerProcess]:
 def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     """A publisher and a running message loop on the real broker. ``bus.send(*messages)`` publishes on
     ``presence`` and returns once the loop has handled them all (a marker sent last comes back last)."""
-    config = SimpleNamespace(NAME="presence-test", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    config = SimpleNamespace(
+        NAME="presence-test", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+    )
     settings.configure(config)
     context = zmq.Context()
     publisher = Publisher(context, config)
@@ -73,11 +76,22 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
 def presence_msg() -> Callable[..., dict[str, Any]]:
     """A raw presence message dict (what the tracking service sends)."""
 
-    def make(type: str, vid: int, gate: str = "gate1", area: str = "area1", plate: str | None = "GARIVO1",
-             **extra: Any) -> dict[str, Any]:
+    def make(
+        type: str,
+        vid: int,
+        gate: str = "gate1",
+        area: str = "area1",
+        plate: str | None = "GARIVO1",
+        **extra: Any,
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "timestamp": 1700000000.0, "name": "tracking", "type": type, "vehicle_id": BASE_ID + vid,
-            "source": "tracking", "present-area-name": area, "last_update": 1700000000.0,
+            "timestamp": 1700000000.0,
+            "name": "tracking",
+            "type": type,
+            "vehicle_id": BASE_ID + vid,
+            "source": "tracking",
+            "present-area-name": area,
+            "last_update": 1700000000.0,
             "gateway": {"gate": gate, "direction": "in"},
             "medium": {"lpr": {"id": plate, "country": {"code": "A"}}} if plate else {},
             "all_ids": [],
@@ -98,7 +112,10 @@ def events() -> Callable[[Any], list[tuple[str, int, str]]]:
         recorded: list[tuple[str, int, str]] = []
         for name in ("enter", "leave", "forward", "backward", "change"):
             getattr(listener, f"on_{name}").append(
-                lambda vehicle, gateway, name=name: recorded.append((name, vehicle.id - BASE_ID, gateway.gate)))
+                lambda vehicle, gateway, name=name: recorded.append(
+                    (name, vehicle.id - BASE_ID, gateway.gate)
+                )
+            )
         return recorded
 
     return attach

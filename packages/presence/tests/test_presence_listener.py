@@ -5,6 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+
 from openmodule.dispatcher import MessageDispatcher
 from openmodule.models.presence import PresenceBaseData, PresenceRPCResponse
 from openmodule.models.vehicle import Vehicle
@@ -35,7 +36,12 @@ def test_enter_while_present_leaves_the_old_vehicle_first(bus, presence_msg, eve
     listener = PresenceListener(bus.dispatcher)
     recorded = events(listener)
     bus.send(presence_msg("enter", 1), presence_msg("enter", 2, plate="W12345"), presence_msg("leave", 2))
-    assert recorded == [("enter", 1, "gate1"), ("leave", 1, "gate1"), ("enter", 2, "gate1"), ("leave", 2, "gate1")]
+    assert recorded == [
+        ("enter", 1, "gate1"),
+        ("leave", 1, "gate1"),
+        ("enter", 2, "gate1"),
+        ("leave", 2, "gate1"),
+    ]
 
 
 def test_gates_are_independent_and_fixed_gate_filters(bus, presence_msg, events):
@@ -70,10 +76,18 @@ def test_leave_of_other_id_leaves_the_present_vehicle(bus, presence_msg, events)
 def test_late_leave_of_a_left_vehicle_does_not_end_the_next_one(bus, presence_msg, events):
     listener = PresenceListener(bus.dispatcher)
     recorded = events(listener)
-    bus.send(presence_msg("enter", 1), presence_msg("forward", 1), presence_msg("enter", 2, plate="W1"),
-             presence_msg("leave", 1))
-    assert recorded == [("enter", 1, "gate1"), ("leave", 1, "gate1"), ("forward", 1, "gate1"),
-                        ("enter", 2, "gate1")]
+    bus.send(
+        presence_msg("enter", 1),
+        presence_msg("forward", 1),
+        presence_msg("enter", 2, plate="W1"),
+        presence_msg("leave", 1),
+    )
+    assert recorded == [
+        ("enter", 1, "gate1"),
+        ("leave", 1, "gate1"),
+        ("forward", 1, "gate1"),
+        ("enter", 2, "gate1"),
+    ]
     assert listener.present_vehicles["gate1"].id % 10 == 2
 
 
@@ -81,16 +95,24 @@ def test_change(bus, presence_msg, events):
     listener = PresenceListener(bus.dispatcher)
     recorded = events(listener)
     bus.send(presence_msg("change", 1), presence_msg("change", 1, plate="GARIVO2"), presence_msg("change", 2))
-    assert recorded == [("enter", 1, "gate1"), ("change", 1, "gate1"), ("leave", 1, "gate1"),
-                        ("enter", 2, "gate1")]
+    assert recorded == [
+        ("enter", 1, "gate1"),
+        ("change", 1, "gate1"),
+        ("leave", 1, "gate1"),
+        ("enter", 2, "gate1"),
+    ]
     assert listener.present_vehicles["gate1"].lpr.id == "GARIVO1"
 
 
 def test_dedup_second_area_while_present(bus, presence_msg, events):
     listener = PresenceListener(bus.dispatcher)
     recorded = events(listener)
-    bus.send(presence_msg("enter", 1, area="a"), presence_msg("enter", 2, area="b"),
-             presence_msg("leave", 2, area="b"), presence_msg("forward", 2, area="b"))
+    bus.send(
+        presence_msg("enter", 1, area="a"),
+        presence_msg("enter", 2, area="b"),
+        presence_msg("leave", 2, area="b"),
+        presence_msg("forward", 2, area="b"),
+    )
     # vehicle 2 is the same car seen by the second camera: it and all its messages are dropped
     assert recorded == [("enter", 1, "gate1")]
 
@@ -106,16 +128,23 @@ def test_dedup_after_leave_same_cleaned_plate_from_other_area(bus, presence_msg,
     listener = PresenceListener(bus.dispatcher)
     recorded = events(listener)
     # GARIVO1 and G-ARIV01 are the same plate in the legacy charset
-    bus.send(presence_msg("enter", 1, area="a"), presence_msg("leave", 1, area="a"),
-             presence_msg("enter", 2, area="b", plate="G-ARIV01"), presence_msg("enter", 3, area="b", plate="W9"))
+    bus.send(
+        presence_msg("enter", 1, area="a"),
+        presence_msg("leave", 1, area="a"),
+        presence_msg("enter", 2, area="b", plate="G-ARIV01"),
+        presence_msg("enter", 3, area="b", plate="W9"),
+    )
     assert recorded == [("enter", 1, "gate1"), ("leave", 1, "gate1"), ("enter", 3, "gate1")]
 
 
 def test_no_dedup_after_timeout(bus, presence_msg, events):
     listener = PresenceListener(bus.dispatcher, deduplication_timeout=timedelta(seconds=0))
     recorded = events(listener)
-    bus.send(presence_msg("enter", 1, area="a"), presence_msg("leave", 1, area="a"),
-             presence_msg("enter", 2, area="b"))
+    bus.send(
+        presence_msg("enter", 1, area="a"),
+        presence_msg("leave", 1, area="a"),
+        presence_msg("enter", 2, area="b"),
+    )
     assert recorded == [("enter", 1, "gate1"), ("leave", 1, "gate1"), ("enter", 2, "gate1")]
 
 

@@ -27,7 +27,9 @@ def test_medium_equality_hash_and_str():
     assert str(QRMedium(id="12345678901")) == "qr:1234567890..."
     assert str(NFCMedium(id="1234567890")) == "nfc:1234567890"
     assert LPRMedium(id="A1").country.code == "OTHER"
-    assert LPRMedium(id="A1", country=LPRCountry(code="A")) != LPRMedium(id="A1", country=LPRCountry(code="D"))
+    assert LPRMedium(id="A1", country=LPRCountry(code="A")) != LPRMedium(
+        id="A1", country=LPRCountry(code="D")
+    )
     assert str(LPRMedium(id="A1", country=LPRCountry(code="D"))) == "lpr:[D]A1"
     assert QRMedium(id="x", binary="AAE=").type is MediumType.qr
 
@@ -35,8 +37,13 @@ def test_medium_equality_hash_and_str():
 def test_make_model_and_vehicle_str():
     assert str(MakeModel(make="VW", make_confidence=0.5)) == "VW"
     assert str(MakeModel(make="VW", make_confidence=0.5, model="Golf")) == "VW|Golf"
-    vehicle = Vehicle(id=1234567890123, lpr=LPRMedium(id="G1"), nfc=NFCMedium(id="9"), pin=Medium(id="1", type="pin"),
-                      make_model=MakeModel(make="VW", make_confidence=1))
+    vehicle = Vehicle(
+        id=1234567890123,
+        lpr=LPRMedium(id="G1"),
+        nfc=NFCMedium(id="9"),
+        pin=Medium(id="1", type="pin"),
+        make_model=MakeModel(make="VW", make_confidence=1),
+    )
     assert str(vehicle) == "Vehicle<id:7890123, lpr:[OTHER]G1, nfc:9 VW>"
     assert str(Vehicle(id=5, make_model=MakeModel(make="VW", make_confidence=1))) == "Vehicle<id:5VW>"
     assert [m.type for m in vehicle.iterate_media()] == ["lpr", "nfc", "pin"]
@@ -58,9 +65,13 @@ def test_presence_messages_wire_names(presence_msg):
     assert dumped["present-area-name"] == "area1" and dumped["num-presents"] == 2
     forward = PresenceForwardMessage.model_validate(presence_msg("forward", 1))
     assert (forward.unsure, forward.bidirectional_inverse, forward.leave_time) == (
-        False, False, datetime(2023, 11, 14, 22, 13, 21))
-    enter = PresenceEnterMessage(vehicle_id=1, source="s", present_area_name="a", last_update=0,
-                                 gateway={"gate": "g"}, medium={})
+        False,
+        False,
+        datetime(2023, 11, 14, 22, 13, 21),
+    )
+    enter = PresenceEnterMessage(
+        vehicle_id=1, source="s", present_area_name="a", last_update=0, gateway={"gate": "g"}, medium={}
+    )
     assert enter.model_dump()["present-area-name"] == "a"
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import openmodule.models.privacy as privacy_models
 import pytest
+from pydantic import ValidationError
+
+import openmodule.models.privacy as privacy_models
 from openmodule.models.privacy import (
     AnonymizeMessage,
     AnonymizeRequest,
@@ -12,7 +14,6 @@ from openmodule.models.privacy import (
     PrivacySettings,
     PrivacyTime,
 )
-from pydantic import ValidationError
 
 
 def test_all_is_complete():

@@ -9,15 +9,24 @@ from typing import Any
 import orjson
 import pytest
 import zmq
+from pydantic import Field
+
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import EmptyModel, OpenModuleModel
 from openmodule.rpc import RPCClient, RPCServer
-from pydantic import Field
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST",
-            "SETTINGS_MODULE"]
+ENV_KEYS = [
+    "TESTING",
+    "DEBUG",
+    "NAME",
+    "AUTH_RESOURCE",
+    "BROKER_PUB",
+    "BROKER_SUB",
+    "BROKER_HOST",
+    "SETTINGS_MODULE",
+]
 
 
 # -- models shared by the tests (fixtures hand them out: test modules do not import each other) ------
@@ -41,8 +50,13 @@ class StatusResponse(OpenModuleModel):
 
 @pytest.fixture
 def models() -> SimpleNamespace:
-    return SimpleNamespace(EchoRequest=EchoRequest, EchoResponse=EchoResponse, AliasRequest=AliasRequest,
-                           StatusResponse=StatusResponse, EmptyModel=EmptyModel)
+    return SimpleNamespace(
+        EchoRequest=EchoRequest,
+        EchoResponse=EchoResponse,
+        AliasRequest=AliasRequest,
+        StatusResponse=StatusResponse,
+        EmptyModel=EmptyModel,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +78,13 @@ def broker() -> Iterator[BrokerProcess]:
 @pytest.fixture
 def config(broker: BrokerProcess) -> SimpleNamespace:
     """Settings pointing at the test broker (installed as the global settings)."""
-    module = SimpleNamespace(NAME="rpc-test", RESOURCE="test-resource", TESTING=False,
-                             BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    module = SimpleNamespace(
+        NAME="rpc-test",
+        RESOURCE="test-resource",
+        TESTING=False,
+        BROKER_SUB=broker.sub_endpoint,
+        BROKER_PUB=broker.pub_endpoint,
+    )
     settings.configure(module)
     return module
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
+
 from openmodule.messaging import receive_drops
 from openmodule.rpc import RPCClient
 
@@ -95,7 +96,9 @@ def test_malformed_envelopes_never_stop_the_server(echo_server, raw, bus, models
     assert reply["response"]["status"] == "validation_error"
     # and a good request right after is answered
     rpc_id = str(uuid.uuid4())
-    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id, "request": {"value": 2}})
+    raw.request(
+        "echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id, "request": {"value": 2}}
+    )
     topic, reply = raw.receive()
     assert reply["rpc_id"] == rpc_id and reply["response"] == {"value": 2, "text": "", "status": "ok"}
     assert echo_server._thread.is_alive()
@@ -108,10 +111,14 @@ def test_requests_of_longer_channel_names_are_skipped_unread(echo_server, raw):
     before = receive_drops.snapshot()
     rpc_id = str(uuid.uuid4())
     raw.send(b"rpc-req-echo-archive", b"not json")
-    raw.request("echo-archive", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id,
-                                 "request": {"value": 1}})
+    raw.request(
+        "echo-archive",
+        {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": rpc_id, "request": {"value": 1}},
+    )
     mine = str(uuid.uuid4())
-    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 2}})
+    raw.request(
+        "echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 2}}
+    )
     topic, reply = raw.receive()
     assert (topic, reply["rpc_id"]) == ("rpc-rep-echo", mine)
     with pytest.raises(TimeoutError):
@@ -119,7 +126,9 @@ def test_requests_of_longer_channel_names_are_skipped_unread(echo_server, raw):
     assert receive_drops.snapshot() == before
     # the same broken body on the server's own channel is bad input, counted and logged
     raw.send(b"rpc-req-echo", b"not json")
-    raw.request("echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 3}})
+    raw.request(
+        "echo", {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": mine, "request": {"value": 3}}
+    )
     raw.receive()
     assert receive_drops.snapshot().get("invalid_json", 0) == before.get("invalid_json", 0) + 1
 
@@ -244,8 +253,10 @@ def test_request_wire_form(bus, models):
 
 
 def _reply(raw, channel, rpc_id, **fields):
-    raw.send(f"rpc-rep-{channel}".encode(),
-             orjson.dumps({"type": "x", "name": "fake-server", "timestamp": 1.0, "rpc_id": rpc_id, **fields}))
+    raw.send(
+        f"rpc-rep-{channel}".encode(),
+        orjson.dumps({"type": "x", "name": "fake-server", "timestamp": 1.0, "rpc_id": rpc_id, **fields}),
+    )
 
 
 def test_a_reply_in_another_spelling_of_the_id_is_matched(bus, raw, models):

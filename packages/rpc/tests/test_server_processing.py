@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
+
 from openmodule.config import settings
 from openmodule.messaging import encode_message
 from openmodule.rpc import RPCServer
@@ -44,7 +45,7 @@ def echo(request, message):
 def test_ok_response(server, models):
     server.register_handler("chan", "echo", models.EchoRequest, models.EchoResponse, echo)
     server.process_rpc("chan", req(request={"value": 5}))
-    (topic, reply), = server.sent
+    ((topic, reply),) = server.sent
     assert topic == "rpc-rep-chan"
     assert reply["name"] == "rpc-test" and reply["type"] == "echo" and reply["rpc_id"] == RPC_ID
     assert reply["response"] == {"value": 5, "text": "caller", "status": "ok"}
@@ -70,13 +71,16 @@ def test_handler_return_forms(server, models):
     server.process_rpc("c", req("none"))  # also: no request payload at all is an empty request
     server.process_rpc("c", req("one", {"value": 21}))
     assert [r["response"] for _, r in server.sent] == [
-        {"value": 1, "text": "", "status": "ok"}, {"status": "ok"}, {"value": 42, "text": "", "status": "ok"},
+        {"value": 1, "text": "", "status": "ok"},
+        {"status": "ok"},
+        {"value": 42, "text": "", "status": "ok"},
     ]
 
 
 def test_null_request_is_empty(server, models):
-    server.register_handler("c", "none", models.EmptyModel, models.EmptyModel, lambda r, m: None,
-                            register_schema=False)
+    server.register_handler(
+        "c", "none", models.EmptyModel, models.EmptyModel, lambda r, m: None, register_schema=False
+    )
     server.process_rpc("c", req("none", request=None) | {"request": None})
     assert server.sent[0][1]["response"] == {"status": "ok"}
 
@@ -95,7 +99,7 @@ def test_alias_and_field_names_accepted(server, models):
 def test_validation_error_names_field(server, models):
     server.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
     server.process_rpc("c", req(request={"value": "not a number"}))
-    (_, reply), = server.sent
+    ((_, reply),) = server.sent
     assert reply["rpc_id"] == RPC_ID and reply["type"] == "echo"
     assert reply["response"]["status"] == "validation_error"
     errors = json.loads(reply["response"]["exception"])
@@ -105,7 +109,7 @@ def test_validation_error_names_field(server, models):
 def test_invalid_envelope(server, models):
     server.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
     server.process_rpc("c", {"type": "echo", "request": {"value": 1}})  # no rpc_id
-    (_, reply), = server.sent
+    ((_, reply),) = server.sent
     assert reply["type"] == "unknown" and "rpc_id" not in reply
     assert reply["response"]["status"] == "validation_error"
     assert json.loads(reply["response"]["exception"])[0]["loc"] == ["rpc_id"]
@@ -181,8 +185,10 @@ def test_filters(server, models):
     server.process_rpc("c", req("other", {"value": 1}))
     assert seen == [("echo", "c", "echo"), ("echo", "c", "echo")]
     responses = [r["response"] for _, r in server.sent]
-    assert responses == [{"value": 2, "text": "caller", "status": "ok"},
-                         {"status": "filter_error", "exception": "filter broke"}]
+    assert responses == [
+        {"value": 2, "text": "caller", "status": "ok"},
+        {"status": "filter_error", "exception": "filter broke"},
+    ]
 
 
 def test_duplicate_registration(server, models):
@@ -205,8 +211,9 @@ def test_schema_docstring_required_in_testing(server, models):
     with settings_testing():
         with pytest.raises(AssertionError, match="docstring"):
             server.register_handler("c", "x", models.EmptyModel, models.EmptyModel, lambda r, m: None)
-        server.register_handler("c", "y", models.EmptyModel, models.EmptyModel, lambda r, m: None,
-                                register_schema=False)
+        server.register_handler(
+            "c", "y", models.EmptyModel, models.EmptyModel, lambda r, m: None, register_schema=False
+        )
 
 
 def settings_testing():
@@ -216,8 +223,9 @@ def settings_testing():
 
 
 def test_config_is_deprecated_but_used(context, broker, models):
-    cfg = SimpleNamespace(NAME="from-config", RESOURCE="res-1", BROKER_SUB=broker.sub_endpoint,
-                          BROKER_PUB=broker.pub_endpoint)
+    cfg = SimpleNamespace(
+        NAME="from-config", RESOURCE="res-1", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+    )
     settings.configure(SimpleNamespace(NAME="from-settings"))
     sent = []
     with warnings.catch_warnings(record=True) as caught:

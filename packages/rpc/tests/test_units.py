@@ -8,10 +8,11 @@ import uuid
 import warnings
 from typing import Any
 
-import openmodule.rpc as rpc_module
 import orjson
 import pydantic
 import pytest
+
+import openmodule.rpc as rpc_module
 from openmodule.models.base import Direction, Gateway, OpenModuleModel
 from openmodule.models.rpc import RPCErrorResult, RPCRequest, RPCResponse, RPCServerError, ServerRPCRequest
 from openmodule.rpc import RPCClient, channel_to_request_topic, channel_to_response_topic, gateway_filter
@@ -43,8 +44,11 @@ def test_request_wire_form():
     rpc_id = uuid.UUID("12345678-1234-5678-1234-567812345678")
     msg = RPCRequest(name="svc", type="auth", rpc_id=rpc_id, request={"a": 1}, timestamp=1700000000.5)
     assert orjson.loads(msg.json_bytes()) == {
-        "timestamp": 1700000000.5, "name": "svc", "type": "auth",
-        "rpc_id": "12345678-1234-5678-1234-567812345678", "request": {"a": 1},
+        "timestamp": 1700000000.5,
+        "name": "svc",
+        "type": "auth",
+        "rpc_id": "12345678-1234-5678-1234-567812345678",
+        "request": {"a": 1},
     }
     # resource and request are optional; rpc_id is required and must be a UUID
     assert "resource" not in orjson.loads(msg.json_bytes())
@@ -56,8 +60,12 @@ def test_request_wire_form():
 
 def test_response_and_error_models():
     msg = RPCResponse(name="svc", type="auth", response={"status": "ok", "x": 1}, timestamp=0)
-    assert orjson.loads(msg.json_bytes()) == {"timestamp": 0.0, "name": "svc", "type": "auth",
-                                              "response": {"status": "ok", "x": 1}}
+    assert orjson.loads(msg.json_bytes()) == {
+        "timestamp": 0.0,
+        "name": "svc",
+        "type": "auth",
+        "response": {"status": "ok", "x": 1},
+    }
     err = RPCErrorResult.model_validate({"status": "handler_error", "exception": "boom"})
     assert err.status is RPCServerError.handler_error and err.exception == "boom" and err.error is None
     with pytest.raises(pydantic.ValidationError):
@@ -92,8 +100,14 @@ def test_filter_scoping_and_combination():
     assert not should_process(_entries((no, "c", None)), "c", "t", request=1, message=2, handler=3)
     # ...unless any applicable filter accepts (later ones are not called after an accept)
     calls.clear()
-    assert should_process(_entries((no, None, "t"), (yes, "c", "t"), (no, None, None)), "c", "t",
-                          request=1, message=2, handler=3)
+    assert should_process(
+        _entries((no, None, "t"), (yes, "c", "t"), (no, None, None)),
+        "c",
+        "t",
+        request=1,
+        message=2,
+        handler=3,
+    )
     assert calls == ["no", "yes"]
     # type scoping
     assert should_process(_entries((no, "c", "other")), "c", "t", request=1, message=2, handler=3)
@@ -235,8 +249,16 @@ def test_result_validation_error_is_pydantic():
 
 
 def test_exception_hierarchy():
-    for name in ("CancelError", "ValidationError", "TimeoutError", "ServerHandlerError", "ServerFilterError",
-                 "ServerValidationError", "RPCServerError", "ServerUnknownError"):
+    for name in (
+        "CancelError",
+        "ValidationError",
+        "TimeoutError",
+        "ServerHandlerError",
+        "ServerFilterError",
+        "ServerValidationError",
+        "RPCServerError",
+        "ServerUnknownError",
+    ):
         assert issubclass(getattr(RPCClient, name), RPCClient.Exception)
     assert issubclass(RPCClient.TimeoutError, builtins.TimeoutError)
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from dateutil import tz
+
 from openmodule.utils import schedule
 from openmodule.utils.schedule import CancelJob, Scheduler, ScheduleValueError
 

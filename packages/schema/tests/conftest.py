@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from openmodule.config import settings
 from openmodule.utils.schema import Schema
 

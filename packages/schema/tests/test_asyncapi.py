@@ -6,8 +6,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from openmodule.utils.schema import Schema, openapi_to_asyncapi
 from pydantic import BaseModel
+
+from openmodule.utils.schema import Schema, openapi_to_asyncapi
 
 KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
 

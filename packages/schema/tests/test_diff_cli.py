@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from openmodule.utils.schema import SchemaClass, diff_documents
 from pydantic import BaseModel
+
+from openmodule.utils.schema import SchemaClass, diff_documents
 
 
 def handler(message: Any) -> None:

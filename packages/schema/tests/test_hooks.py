@@ -8,6 +8,7 @@ from unittest.mock import MagicMock
 
 import pytest
 import zmq
+
 from openmodule.config import override_context, settings
 from openmodule.dispatcher import EventListener, MessageDispatcher
 from openmodule.models.base import OpenModuleModel, ZMQMessage

@@ -7,9 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import BaseModel, Field
+
 from openmodule.config import settings
 from openmodule.utils.schema import Schema, SchemaClass, model_schemas
-from pydantic import BaseModel, Field
 
 
 class Gate(BaseModel):

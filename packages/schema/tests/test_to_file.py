@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-from openmodule.utils.schema import Schema
 from pydantic import BaseModel
+
+from openmodule.utils.schema import Schema
 
 
 class Zeta(BaseModel):

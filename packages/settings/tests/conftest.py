@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 import pytest
+
 from openmodule.config import settings
 
 ENV_KEYS = [
-    "TESTING", "DEBUG", "VERSION", "AUTH_RESOURCE", "DEVICE_HOST", "COMPUTE_ID", "CONFIG_YAML", "DIST_FOLDER",
-    "DATABASE_FOLDER", "LOG_LEVEL", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST", "BROKER_PUB_PORT",
-    "BROKER_SUB_PORT", "LOCALE_DIR", "SETTINGS_MODULE", "NAME", "LANGUAGE", "REDIS_PASSWORD",
+    "TESTING",
+    "DEBUG",
+    "VERSION",
+    "AUTH_RESOURCE",
+    "DEVICE_HOST",
+    "COMPUTE_ID",
+    "CONFIG_YAML",
+    "DIST_FOLDER",
+    "DATABASE_FOLDER",
+    "LOG_LEVEL",
+    "BROKER_PUB",
+    "BROKER_SUB",
+    "BROKER_HOST",
+    "BROKER_PUB_PORT",
+    "BROKER_SUB_PORT",
+    "LOCALE_DIR",
+    "SETTINGS_MODULE",
+    "NAME",
+    "LANGUAGE",
+    "REDIS_PASSWORD",
 ]
 
 

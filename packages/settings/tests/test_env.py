@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 import pytest
+
 from openmodule import config
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("plain", "plain"), ('"quoted"', "quoted"), ("'single'", "single"), ("  padded \r\n\t", "padded"),
-     ("in ner", "in ner"), ("", "")],
+    [
+        ("plain", "plain"),
+        ('"quoted"', "quoted"),
+        ("'single'", "single"),
+        ("  padded \r\n\t", "padded"),
+        ("in ner", "in ner"),
+        ("", ""),
+    ],
 )
 def test_string_strips_quotes_and_whitespace(monkeypatch, raw, expected):
     monkeypatch.setenv("X", raw)
@@ -20,7 +27,9 @@ def test_string_default_and_type_check(monkeypatch):
         config.string("MISSING", 5)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("5", 5), (" 7 ", 7), ("-3", -3), ("5.0", 42), ("abc", 42), ("", 42)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("5", 5), (" 7 ", 7), ("-3", -3), ("5.0", 42), ("abc", 42), ("", 42)]
+)
 def test_int_parses_or_falls_back(monkeypatch, raw, expected):
     monkeypatch.setenv("X", raw)
     assert config.int("X", 42) == expected
@@ -43,9 +52,24 @@ def test_float(monkeypatch, raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("t", True), ("TRUE", True), ("1", True), ("y", True), ("yes", True), ("j", True), ("Ja", True),
-     ("on", True), ("'true'", True), ('"Yes".', True), ("-on-", True), ("false", False), ("0", False),
-     ("no", False), ("nope", False), ("2", False)],
+    [
+        ("t", True),
+        ("TRUE", True),
+        ("1", True),
+        ("y", True),
+        ("yes", True),
+        ("j", True),
+        ("Ja", True),
+        ("on", True),
+        ("'true'", True),
+        ('"Yes".', True),
+        ("-on-", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("nope", False),
+        ("2", False),
+    ],
 )
 def test_bool_spellings(monkeypatch, raw, expected):
     monkeypatch.setenv("X", raw)

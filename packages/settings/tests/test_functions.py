@@ -4,6 +4,7 @@ import logging
 import socket
 
 import pytest
+
 from openmodule import config
 from openmodule.config import _functions
 
@@ -109,8 +110,16 @@ def test_dist_and_database_folder(monkeypatch, inside_docker):
 
 @pytest.mark.parametrize(
     ("raw", "level"),
-    [("info", logging.INFO), ("Debug", logging.DEBUG), ("verbose", logging.DEBUG), ("warn", logging.WARNING),
-     ("WARNING", logging.WARNING), ("err", logging.ERROR), ("crit", logging.CRITICAL), ("fatal", logging.FATAL)],
+    [
+        ("info", logging.INFO),
+        ("Debug", logging.DEBUG),
+        ("verbose", logging.DEBUG),
+        ("warn", logging.WARNING),
+        ("WARNING", logging.WARNING),
+        ("err", logging.ERROR),
+        ("crit", logging.CRITICAL),
+        ("fatal", logging.FATAL),
+    ],
 )
 def test_log_level(monkeypatch, raw, level):
     monkeypatch.setenv("LOG_LEVEL", raw)

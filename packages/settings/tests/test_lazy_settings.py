@@ -5,6 +5,7 @@ import types
 import unittest
 
 import pytest
+
 from openmodule import config
 from openmodule.config import GlobalSettings, LazySettings, override_context, override_settings, settings
 
@@ -19,9 +20,27 @@ def make_module(name: str = "svc_config", **values) -> types.ModuleType:
 def test_global_settings_readme_fields(monkeypatch):
     monkeypatch.setenv("REDIS_PORT", "6380")
     monkeypatch.setenv("NAME", "svc")
-    for name in ["NAME", "VERSION", "RESOURCE", "DEBUG", "TESTING", "LOG_LEVEL", "DATABASE_FOLDER",
-                 "BROKER_SUB", "BROKER_PUB", "LOCAL_DEVELOPMENT", "DIST_FOLDER", "DEV_DEVICE", "REDIS_HOST",
-                 "REDIS_PASSWORD", "REDIS_PORT", "REDIS_DB", "COMPUTE_ID", "DATABOX_UPLOAD_DIR", "TIMEZONE"]:
+    for name in [
+        "NAME",
+        "VERSION",
+        "RESOURCE",
+        "DEBUG",
+        "TESTING",
+        "LOG_LEVEL",
+        "DATABASE_FOLDER",
+        "BROKER_SUB",
+        "BROKER_PUB",
+        "LOCAL_DEVELOPMENT",
+        "DIST_FOLDER",
+        "DEV_DEVICE",
+        "REDIS_HOST",
+        "REDIS_PASSWORD",
+        "REDIS_PORT",
+        "REDIS_DB",
+        "COMPUTE_ID",
+        "DATABOX_UPLOAD_DIR",
+        "TIMEZONE",
+    ]:
         assert hasattr(GlobalSettings, name), name
     assert GlobalSettings.REDIS_PORT == 6380
     assert GlobalSettings.NAME == "svc"
@@ -220,5 +239,6 @@ def test_validate_config_module():
         config.validate_config_module(make_module(NAME="a", VERSION="1", DEBUG=False))
     assert "RESOURCE" in str(info.value) and "TESTING" in str(info.value)
     with pytest.warns(DeprecationWarning, match="BROKER_PUB_PORT"):
-        config.validate_config_module(make_module(NAME="a", RESOURCE="r", VERSION="1", DEBUG=False, TESTING=True,
-                                                  BROKER_PUB_PORT=1))
+        config.validate_config_module(
+            make_module(NAME="a", RESOURCE="r", VERSION="1", DEBUG=False, TESTING=True, BROKER_PUB_PORT=1)
+        )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pydantic
 import pytest
+
 from openmodule import config
 
 

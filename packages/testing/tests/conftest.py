@@ -4,14 +4,21 @@ import os
 import types
 
 import pytest
+
 from openmodule.config import settings
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
 
 def test_config(**extra):
-    values = dict(NAME="om_testing_service_1", RESOURCE="test-resource", VERSION="1.0.0", DEBUG=False, TESTING=True,
-                  LOG_LEVEL=10)
+    values = dict(
+        NAME="om_testing_service_1",
+        RESOURCE="test-resource",
+        VERSION="1.0.0",
+        DEBUG=False,
+        TESTING=True,
+        LOG_LEVEL=10,
+    )
     values.update(extra)
     return types.SimpleNamespace(**values)
 

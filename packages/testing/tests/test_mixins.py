@@ -9,6 +9,8 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import text
+
 from openmodule.models.base import OpenModuleModel, ZMQMessage
 from openmodule.rpc import RPCClient, RPCServer
 from openmodule_test.alert import AlertTestMixin
@@ -19,7 +21,6 @@ from openmodule_test.main import MainTestMixin
 from openmodule_test.rpc import RPCServerTestMixin
 from openmodule_test.utils import DeveloperError
 from openmodule_test.zeromq import ZMQProtocol, ZMQTestMixin
-from sqlalchemy import text
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
@@ -81,7 +82,9 @@ class CoreMixinTest(OpenModuleCoreTestMixin, AlertTestMixin):
     def test_alert_on_the_wire(self):
         from openmodule.models.alert import AlertHandleType, AlertStatus
 
-        self.core.alerts.send("door_open", AlertHandleType.state_change, status=AlertStatus.error, source="gate_1")
+        self.core.alerts.send(
+            "door_open", AlertHandleType.state_change, status=AlertStatus.error, source="gate_1"
+        )
         alert = self.assertAlert(alert_type="door_open")
         assert alert["status"] == "error"
         self.assertNoAlert(timeout=0.3, alert_type="something_else")
@@ -97,8 +100,12 @@ class RPCMixinTest(RPCServerTestMixin):
     def setUp(self):
         super().setUp()
         self.server = RPCServer(context=self.zmq_context())
-        self.server.register_handler("echo", "say", EchoRequest, EchoResponse, self.on_say, register_schema=False)
-        self.server.register_handler("echo", "fail", EchoRequest, EchoResponse, self.on_fail, register_schema=False)
+        self.server.register_handler(
+            "echo", "say", EchoRequest, EchoResponse, self.on_say, register_schema=False
+        )
+        self.server.register_handler(
+            "echo", "fail", EchoRequest, EchoResponse, self.on_fail, register_schema=False
+        )
         self.server.run_as_thread()
         self.addCleanup(self.server.shutdown)
         self.wait_for_rpc_server(self.server)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient
 from openmodule_test.rpc import MockRPCClient
@@ -35,8 +36,10 @@ def test_failing_callback_is_handler_error():
 
 
 def test_fixed_responses_and_immediate_callbacks():
-    client = MockRPCClient(responses={("calc", "fixed"): Response(doubled=7)},
-                           immediate_callbacks={("calc", "now"): lambda req, _m: Response(doubled=req.value)})
+    client = MockRPCClient(
+        responses={("calc", "fixed"): Response(doubled=7)},
+        immediate_callbacks={("calc", "now"): lambda req, _m: Response(doubled=req.value)},
+    )
     assert client.rpc("calc", "fixed", Request(value=1), Response).doubled == 7
     entry = client.rpc_non_blocking("calc", "now", Request(value=9))
     assert entry.done()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from openmodule.config import settings
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient
-from sqlalchemy import text
 
 
 class Ping(OpenModuleModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
 from openmodule.models.base import Direction
 from openmodule.models.vehicle import EnterDirection
@@ -75,8 +76,13 @@ class PresenceSimulatorTest(OpenModuleCoreTestMixin):
 def test_mock_package_reader():
     reader = MockPackageReader()
     reader.services.add_hardware_package("hw_camera_1", hardware_type=["camera:ip"], ip="10.0.0.5")
-    reader.services.add_software_package("om_lpr_1", parent="hw_camera_1", parent_type=["camera"],
-                                         software_type=["lpr"], env={"COMPUTE_ID": "2"})
+    reader.services.add_software_package(
+        "om_lpr_1",
+        parent="hw_camera_1",
+        parent_type=["camera"],
+        software_type=["lpr"],
+        env={"COMPUTE_ID": "2"},
+    )
     assert [s.name for s in reader.list_by_hardware_type("camera")] == ["hw_camera_1"]
     assert [s.name for s in reader.list_by_parent_type("cam")] == ["om_lpr_1"]
     assert reader.list_by_software_type("lpr", compute_id=1) == []

@@ -12,7 +12,6 @@ from openmodule.models.access_service import (
     SessionFinishMessage,
     SessionStartMessage,
 )
-
 from openmodule_test.core import OpenModuleCoreTestMixin
 
 __all__ = ["AccessServiceWithSessionsTestMixin", "BackendTestMixin"]
@@ -58,34 +57,65 @@ class AccessServiceWithSessionsTestMixin(OpenModuleCoreTestMixin):
         request = AccessCheckRequest(vehicle=vehicle, **kwargs)
         return self.access_service.rpc_check_access(request, None)  # type: ignore[no-any-return]
 
-    def _session_fields(self, gate: str, medium_id: str, medium_type: str, user_id: str,
-                        timestamp: datetime | None, session_id: str, group_id: str | None,
-                        customer_id: str | None, car_id: str | None) -> tuple[dict[str, Any], datetime]:
+    def _session_fields(
+        self,
+        gate: str,
+        medium_id: str,
+        medium_type: str,
+        user_id: str,
+        timestamp: datetime | None,
+        session_id: str,
+        group_id: str | None,
+        customer_id: str | None,
+        car_id: str | None,
+    ) -> tuple[dict[str, Any], datetime]:
         data = {"used_medium": {"id": medium_id, "type": medium_type}, "gate": gate}
-        fields = dict(id=session_id, user_id=user_id, group_id=group_id, customer_id=customer_id, car_id=car_id)
+        fields = dict(
+            id=session_id, user_id=user_id, group_id=group_id, customer_id=customer_id, car_id=car_id
+        )
         return {"data": data, **fields}, timestamp or _now()
 
-    def send_session_start_message(self, gate: str = "gate1", medium_id: str = "GARIVO1", medium_type: str = "lpr",
-                                   zone_id: str = "zone_1", user_id: str = "user-1",
-                                   timestamp: datetime | None = None, session_id: str = "session-1",
-                                   group_id: str | None = None, customer_id: str | None = None,
-                                   car_id: str | None = None) -> SessionStartMessage:
-        fields, time = self._session_fields(gate, medium_id, medium_type, user_id, timestamp, session_id, group_id,
-                                            customer_id, car_id)
+    def send_session_start_message(
+        self,
+        gate: str = "gate1",
+        medium_id: str = "GARIVO1",
+        medium_type: str = "lpr",
+        zone_id: str = "zone_1",
+        user_id: str = "user-1",
+        timestamp: datetime | None = None,
+        session_id: str = "session-1",
+        group_id: str | None = None,
+        customer_id: str | None = None,
+        car_id: str | None = None,
+    ) -> SessionStartMessage:
+        fields, time = self._session_fields(
+            gate, medium_id, medium_type, user_id, timestamp, session_id, group_id, customer_id, car_id
+        )
         data = fields.pop("data")
         message = SessionStartMessage(entry_time=time, entry_data=data, **fields)
         self.core.publish(message, "session")
         return message
 
-    def send_session_finish_message(self, gate: str = "gate2", medium_id: str = "GARIVO1", medium_type: str = "lpr",
-                                    zone_id: str = "zone_1", user_id: str = "user-1",
-                                    timestamp: datetime | None = None, session_id: str = "session-1",
-                                    group_id: str | None = None, customer_id: str | None = None,
-                                    car_id: str | None = None) -> SessionFinishMessage:
-        fields, time = self._session_fields(gate, medium_id, medium_type, user_id, timestamp, session_id, group_id,
-                                            customer_id, car_id)
+    def send_session_finish_message(
+        self,
+        gate: str = "gate2",
+        medium_id: str = "GARIVO1",
+        medium_type: str = "lpr",
+        zone_id: str = "zone_1",
+        user_id: str = "user-1",
+        timestamp: datetime | None = None,
+        session_id: str = "session-1",
+        group_id: str | None = None,
+        customer_id: str | None = None,
+        car_id: str | None = None,
+    ) -> SessionFinishMessage:
+        fields, time = self._session_fields(
+            gate, medium_id, medium_type, user_id, timestamp, session_id, group_id, customer_id, car_id
+        )
         data = fields.pop("data")
-        message = SessionFinishMessage(entry_time=time, entry_data=data, exit_time=time, exit_data=data, **fields)
+        message = SessionFinishMessage(
+            entry_time=time, entry_data=data, exit_time=time, exit_data=data, **fields
+        )
         self.core.publish(message, "session")
         return message
 

@@ -23,7 +23,9 @@ class AlertTestMixin(ZMQTestMixin):
     def assertAlert(self, timeout: float = 3, **fields: Any) -> dict[str, Any]:
         """The first alert whose top-level keys equal all given values; ``TimeoutError`` if none arrives."""
         self.assertSubscription("alert")
-        _t, message = self.zmq_client.wait_for_message(lambda t, m: t == "alert" and _matches(m, fields), timeout)
+        _t, message = self.zmq_client.wait_for_message(
+            lambda t, m: t == "alert" and _matches(m, fields), timeout
+        )
         return message
 
     def assertNoAlert(self, timeout: float = 3, **fields: Any) -> None:

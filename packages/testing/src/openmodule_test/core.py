@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from openmodule.core import init_openmodule, shutdown_openmodule
-
 from openmodule_test.health import HealthTestMixin
 
 
@@ -31,7 +30,9 @@ class OpenModuleCoreTestMixin(HealthTestMixin):
     def setUp(self) -> None:
         super().setUp()
         self.zmq_client.subscribe("healthpong")
-        self.core = init_openmodule(config=self.zmq_config(), context=self.zmq_context(), **self.get_init_kwargs())
+        self.core = init_openmodule(
+            config=self.zmq_config(), context=self.zmq_context(), **self.get_init_kwargs()
+        )
         self.addCleanup(self._shutdown_core)
         self.wait_for_health(self.zmq_config().NAME)
 

@@ -71,5 +71,7 @@ class MockEvent(Mock):
         """Deprecated alias of ``reset_all_mocks()``."""
         import warnings
 
-        warnings.warn("reset_all_call_counts() is deprecated, use reset_all_mocks()", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "reset_all_call_counts() is deprecated, use reset_all_mocks()", DeprecationWarning, stacklevel=2
+        )
         cls.reset_all_mocks()

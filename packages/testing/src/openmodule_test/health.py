@@ -41,4 +41,6 @@ class HealthTestMixin(ZMQTestMixin):
                 return self.get_health(name, timeout=0.1)
             except TimeoutError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"no health pong from {name or 'any service'} within {timeout}s") from None
+                    raise AssertionError(
+                        f"no health pong from {name or 'any service'} within {timeout}s"
+                    ) from None

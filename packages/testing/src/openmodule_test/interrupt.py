@@ -55,8 +55,9 @@ class ChildProcess:
         self.process = _mp.Process(
             target=_child, args=(function, self.finished, self.log_queue, self.stacks_path), daemon=True
         )
-        self.listener = logging.handlers.QueueListener(self.log_queue, _ForwardToLogging(),
-                                                       respect_handler_level=False)
+        self.listener = logging.handlers.QueueListener(
+            self.log_queue, _ForwardToLogging(), respect_handler_level=False
+        )
 
     def start(self) -> None:
         self.listener.start()
@@ -145,7 +146,9 @@ class InterruptTestMixin(unittest.TestCase):
         if signal is KeyboardInterrupt:
             signal = _signal.SIGINT
         if not isinstance(signal, int):
-            raise DeveloperError(f"send_signal_to_process takes a signal number or KeyboardInterrupt, not {signal!r}")
+            raise DeveloperError(
+                f"send_signal_to_process takes a signal number or KeyboardInterrupt, not {signal!r}"
+            )
         if process.finished.is_set() or not process.is_alive():
             raise AssertionError("the process has already finished before the signal was sent")
         assert process.pid is not None

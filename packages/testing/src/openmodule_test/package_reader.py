@@ -19,22 +19,44 @@ class FakeServiceRepo:
     def add_package(self, setting: BaseSetting) -> None:
         self.packages[setting.name] = setting
 
-    def add_hardware_package(self, name: str, env: dict[str, Any] | None = None, yml: dict[str, Any] | None = None,
-                             hardware_type: list[str] | None = None, ip: str | None = None,
-                             revision: int | None = None, package_data: PackageData | None = None) -> None:
+    def add_hardware_package(
+        self,
+        name: str,
+        env: dict[str, Any] | None = None,
+        yml: dict[str, Any] | None = None,
+        hardware_type: list[str] | None = None,
+        ip: str | None = None,
+        revision: int | None = None,
+        package_data: PackageData | None = None,
+    ) -> None:
         env = dict(env or {})
         yml = dict(yml or {})
         if hardware_type is not None:
             env["HARDWARE_TYPE"] = json.dumps(hardware_type)
         if ip is not None:
             yml.setdefault("network", {})["addresses"] = [f"{ip}/24"]
-        self.add_package(BaseSetting(name=name, env=env, yml=yml, hardware_type=hardware_type,
-                                     revision=revision or 1, package_data=package_data))
+        self.add_package(
+            BaseSetting(
+                name=name,
+                env=env,
+                yml=yml,
+                hardware_type=hardware_type,
+                revision=revision or 1,
+                package_data=package_data,
+            )
+        )
 
-    def add_software_package(self, name: str, env: dict[str, Any] | None = None, yml: dict[str, Any] | None = None,
-                             parent_type: list[str] | None = None, revision: int | None = None,
-                             parent: str | None = None, package_data: PackageData | None = None,
-                             software_type: list[str] | None = None) -> None:
+    def add_software_package(
+        self,
+        name: str,
+        env: dict[str, Any] | None = None,
+        yml: dict[str, Any] | None = None,
+        parent_type: list[str] | None = None,
+        revision: int | None = None,
+        parent: str | None = None,
+        package_data: PackageData | None = None,
+        software_type: list[str] | None = None,
+    ) -> None:
         env = dict(env or {})
         if parent_type is not None:
             env["PARENT_TYPE"] = json.dumps(parent_type)
@@ -42,8 +64,17 @@ class FakeServiceRepo:
             env["SOFTWARE_TYPE"] = json.dumps(software_type)
         if parent is not None:
             env["PARENT"] = parent
-        self.add_package(BaseSetting(name=name, env=env, yml=dict(yml or {}), parent_type=parent_type,
-                                     software_type=software_type, revision=revision or 1, package_data=package_data))
+        self.add_package(
+            BaseSetting(
+                name=name,
+                env=env,
+                yml=dict(yml or {}),
+                parent_type=parent_type,
+                software_type=software_type,
+                revision=revision or 1,
+                package_data=package_data,
+            )
+        )
 
     def remove(self, name: str) -> None:
         self.packages.pop(name, None)
@@ -84,17 +115,22 @@ class MockPackageReader:
         setting = self.services.packages.get(service)
         return self.services.service(setting) if setting else None
 
-    def list_all_services(self, prefix: str | None = None, compute_id: int | None = None) -> list[ServiceSetting]:
+    def list_all_services(
+        self, prefix: str | None = None, compute_id: int | None = None
+    ) -> list[ServiceSetting]:
         return self.services.select(compute_id, lambda s: s.name.startswith(prefix or ""))
 
     def list_by_hardware_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
-        return self.services.select(compute_id, lambda s: s.name.startswith("hw_")
-                                    and _any_prefix(s.hardware_type, prefix))
+        return self.services.select(
+            compute_id, lambda s: s.name.startswith("hw_") and _any_prefix(s.hardware_type, prefix)
+        )
 
     def list_by_parent_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
-        return self.services.select(compute_id, lambda s: s.name.startswith("om_")
-                                    and _any_prefix(s.parent_type, prefix))
+        return self.services.select(
+            compute_id, lambda s: s.name.startswith("om_") and _any_prefix(s.parent_type, prefix)
+        )
 
     def list_by_software_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
-        return self.services.select(compute_id, lambda s: s.name.startswith("om_")
-                                    and _any_prefix(s.software_type, prefix))
+        return self.services.select(
+            compute_id, lambda s: s.name.startswith("om_") and _any_prefix(s.software_type, prefix)
+        )

@@ -28,7 +28,6 @@ from openmodule.models.vehicle import (
     QRMedium,
     Vehicle,
 )
-
 from openmodule_test.utils import DeveloperError
 
 __all__ = ["PresenceSimulator", "VehicleBuilder"]
@@ -47,7 +46,9 @@ class VehicleBuilder:
     def __init__(self) -> None:
         self.vehicle_id = time.time_ns() + random.randint(0, 1_000_000)
         self.medium = PresenceMedia()
-        self.make_model = MakeModel(make="UNKNOWN", make_confidence=0.7, model="UNKNOWN", model_confidence=-1.0)
+        self.make_model = MakeModel(
+            make="UNKNOWN", make_confidence=0.7, model="UNKNOWN", model_confidence=-1.0
+        )
         self.enter_direction = EnterDirection.unknown
 
     def id(self, id: int) -> VehicleBuilder:
@@ -85,14 +86,23 @@ class VehicleBuilder:
     def all_ids(self) -> PresenceAllIds:
         m = self.medium
         return PresenceAllIds(
-            lpr=[m.lpr] if m.lpr else None, qr=[m.qr] if m.qr else None,
-            nfc=[m.nfc] if m.nfc else None, pin=[m.pin] if m.pin else None,
+            lpr=[m.lpr] if m.lpr else None,
+            qr=[m.qr] if m.qr else None,
+            nfc=[m.nfc] if m.nfc else None,
+            pin=[m.pin] if m.pin else None,
         )
 
     def vehicle(self) -> Vehicle:
-        return Vehicle(id=self.vehicle_id, lpr=self.medium.lpr, qr=self.medium.qr, nfc=self.medium.nfc,
-                       pin=self.medium.pin, make_model=self.make_model, all_ids=self.all_ids(),
-                       enter_direction=self.enter_direction)
+        return Vehicle(
+            id=self.vehicle_id,
+            lpr=self.medium.lpr,
+            qr=self.medium.qr,
+            nfc=self.medium.nfc,
+            pin=self.medium.pin,
+            make_model=self.make_model,
+            all_ids=self.all_ids(),
+            enter_direction=self.enter_direction,
+        )
 
 
 class PresenceSimulator:
@@ -106,8 +116,13 @@ class PresenceSimulator:
         sim.forward()
     """
 
-    def __init__(self, gate: str, direction: Direction | str, emit: Callable[[Any], Any],
-                 present_area_name: str | None = None) -> None:
+    def __init__(
+        self,
+        gate: str,
+        direction: Direction | str,
+        emit: Callable[[Any], Any],
+        present_area_name: str | None = None,
+    ) -> None:
         self.gateway = Gateway(gate=gate, direction=Direction(direction))
         self.emit = emit
         self.present_area_name = present_area_name or f"{gate}-present"
@@ -119,10 +134,17 @@ class PresenceSimulator:
 
     def _message(self, cls: type, vehicle: VehicleBuilder, **extra: Any) -> Any:
         return cls(
-            name="presence-sim", source=self.gateway.gate, vehicle_id=vehicle.vehicle_id,
-            present_area_name=self.present_area_name, last_update=_utcnow(), gateway=self.gateway,
-            medium=vehicle.medium.model_copy(deep=True), make_model=vehicle.make_model,
-            all_ids=vehicle.all_ids(), enter_direction=vehicle.enter_direction, **extra,
+            name="presence-sim",
+            source=self.gateway.gate,
+            vehicle_id=vehicle.vehicle_id,
+            present_area_name=self.present_area_name,
+            last_update=_utcnow(),
+            gateway=self.gateway,
+            medium=vehicle.medium.model_copy(deep=True),
+            make_model=vehicle.make_model,
+            all_ids=vehicle.all_ids(),
+            enter_direction=vehicle.enter_direction,
+            **extra,
         )
 
     def enter(self, vehicle: VehicleBuilder) -> None:
@@ -155,7 +177,9 @@ class PresenceSimulator:
     def change(self, vehicle: VehicleBuilder) -> None:
         """The present vehicle's media changed (same builder)."""
         if vehicle is not self.current_present:
-            raise DeveloperError("change() takes the present vehicle; use change_vehicle_and_id() for another")
+            raise DeveloperError(
+                "change() takes the present vehicle; use change_vehicle_and_id() for another"
+            )
         self.emit(self._message(PresenceChangeMessage, vehicle))
 
     def change_before_enter(self, vehicle: VehicleBuilder) -> None:

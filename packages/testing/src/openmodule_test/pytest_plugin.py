@@ -101,9 +101,16 @@ def om_rpc_server(om_broker: Any, om_client: Any) -> Iterator[Any]:
             register(channel, "_om_ping", EmptyModel, EmptyModel, ping, register_schema=False)
             deadline = time.monotonic() + 10
             while not answered and time.monotonic() < deadline:
-                om_client._send_raw(f"rpc-req-{channel}", {"type": "_om_ping", "name": "testclient",
-                                                           "timestamp": time.time(), "rpc_id": str(uuid.uuid4()),
-                                                           "request": {}})
+                om_client._send_raw(
+                    f"rpc-req-{channel}",
+                    {
+                        "type": "_om_ping",
+                        "name": "testclient",
+                        "timestamp": time.time(),
+                        "rpc_id": str(uuid.uuid4()),
+                        "request": {},
+                    },
+                )
                 time.sleep(0.02)
             assert answered, f"the RPC server did not receive on channel {channel!r} within 10 s"
         return result
@@ -121,18 +128,36 @@ def om_rpc(om_client: Any) -> Callable[..., Any]:
     from openmodule.config import settings
     from openmodule.rpc import RPCClient, RPCEntry
 
-    def call(channel: str, type: str, request: Any, response_type: type, timeout: float = 3,
-             resource: str | None = None) -> Any:
+    def call(
+        channel: str,
+        type: str,
+        request: Any,
+        response_type: type,
+        timeout: float = 3,
+        resource: str | None = None,
+    ) -> Any:
         om_client.subscribe(f"rpc-rep-{channel}")
-        payload = request.model_dump(by_alias=True, exclude_none=True, mode="json") if hasattr(
-            request, "model_dump") else request
+        payload = (
+            request.model_dump(by_alias=True, exclude_none=True, mode="json")
+            if hasattr(request, "model_dump")
+            else request
+        )
         rpc_id = str(uuid.uuid4())
-        om_client._send_raw(f"rpc-req-{channel}", {
-            "type": type, "name": "testclient", "timestamp": time.time(), "rpc_id": rpc_id, "request": payload,
-            "resource": resource if resource is not None else settings.RESOURCE})
+        om_client._send_raw(
+            f"rpc-req-{channel}",
+            {
+                "type": type,
+                "name": "testclient",
+                "timestamp": time.time(),
+                "rpc_id": rpc_id,
+                "request": payload,
+                "resource": resource if resource is not None else settings.RESOURCE,
+            },
+        )
         try:
             _t, message = om_client.wait_for_message(
-                lambda t, m: t == f"rpc-rep-{channel}" and str(m.get("rpc_id")) == rpc_id, timeout)
+                lambda t, m: t == f"rpc-rep-{channel}" and str(m.get("rpc_id")) == rpc_id, timeout
+            )
         except TimeoutError:
             raise RPCClient.TimeoutError(f"no response to {channel}/{type} within {timeout}s") from None
         entry = RPCEntry(timeout, uuid.UUID(rpc_id), channel=channel, type=type)

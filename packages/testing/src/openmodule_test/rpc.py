@@ -11,7 +11,6 @@ from typing import Any
 
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient, RPCEntry
-
 from openmodule_test.zeromq import ZMQTestMixin
 
 __all__ = ["MockRPCClient", "RPCServerTestMixin"]
@@ -37,8 +36,9 @@ class RPCServerTestMixin(ZMQTestMixin):
                 self.wait_for_rpc_server(self.server)
     """
 
-    def wait_for_rpc_response(self, channel: str, type: str, request: Any, response_type: type,
-                              attempts: int = 20) -> Any:
+    def wait_for_rpc_response(
+        self, channel: str, type: str, request: Any, response_type: type, attempts: int = 20
+    ) -> Any:
         """Retry ``rpc`` (0.1 s timeout each) until the server answers; only timeouts are retried."""
         for _ in range(attempts):
             try:
@@ -102,7 +102,9 @@ class MockRPCClient:
             value = {"status": "ok", **value}
         return value
 
-    def rpc_non_blocking(self, channel: str, type: str, request: Any, timeout: float | None = None) -> RPCEntry:
+    def rpc_non_blocking(
+        self, channel: str, type: str, request: Any, timeout: float | None = None
+    ) -> RPCEntry:
         key = (channel, type)
         self.last_request[key] = request
         entry = RPCEntry(self.default_timeout if timeout is None else timeout, channel=channel, type=type)
@@ -122,5 +124,7 @@ class MockRPCClient:
             entry._set_response(self._as_payload(self.responses[key]))
         return entry
 
-    def rpc(self, channel: str, type: str, request: Any, response_type: type, timeout: float | None = None) -> Any:
+    def rpc(
+        self, channel: str, type: str, request: Any, response_type: type, timeout: float | None = None
+    ) -> Any:
         return self.rpc_non_blocking(channel, type, request, timeout).result(response_type)

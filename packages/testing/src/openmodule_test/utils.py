@@ -38,6 +38,8 @@ def wait_for_value(
         if done:
             return value
         if time.monotonic() >= deadline:
-            wanted = "a truthy value" if target is _NOTHING else f"{'not ' if invert_target else ''}{target!r}"
+            wanted = (
+                "a truthy value" if target is _NOTHING else f"{'not ' if invert_target else ''}{target!r}"
+            )
             raise TimeoutError(f"waited {timeout}s for {wanted}, last value was {value!r}")
         time.sleep(sleep_time)

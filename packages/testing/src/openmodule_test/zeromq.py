@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import zmq
+
 from openmodule.config import settings
 from openmodule.messaging import encode_message, receive_message_from_socket
 from openmodule.utils.schema import Schema
-
 from openmodule_test.utils import DeveloperError
 
 
@@ -167,7 +167,9 @@ class TestClient:
             self.subscribed_topics.add(topic)
             token = uuid.uuid4().hex
             for _ in range(self.startup_check_iterations):
-                self._send_raw(topic, {"__testcommand": "hi", "token": token, "name": "testclient", "type": "cmd"})
+                self._send_raw(
+                    topic, {"__testcommand": "hi", "token": token, "name": "testclient", "type": "cmd"}
+                )
                 if self._drain(self.startup_check_delay, until_token=token):
                     break
             else:
@@ -228,7 +230,12 @@ def _random_letters(n: int = 10) -> str:
 def fake_config(broker: TestBroker | None = None, **kwargs: Any) -> types.SimpleNamespace:
     """A settings-like namespace for code that takes a ``config`` argument."""
     values: dict[str, Any] = dict(
-        NAME="test", RESOURCE="test-resource", VERSION="test-version", LOG_LEVEL=10, TESTING=True, DEBUG=False,
+        NAME="test",
+        RESOURCE="test-resource",
+        VERSION="test-version",
+        LOG_LEVEL=10,
+        TESTING=True,
+        DEBUG=False,
         BROKER_SUB=broker.sub_bind if broker else settings.BROKER_SUB,
         BROKER_PUB=broker.pub_bind if broker else settings.BROKER_PUB,
     )
@@ -284,13 +291,17 @@ class ZMQTestMixin(unittest.TestCase):
     def assertSubscription(self, *topics: str) -> None:
         missing = [t for t in topics if t not in self.zmq_client.subscribed_topics]
         if missing:
-            raise AssertionError(f"the test client is not subscribed to {missing}: declare topics = {missing!r}")
+            raise AssertionError(
+                f"the test client is not subscribed to {missing}: declare topics = {missing!r}"
+            )
 
     def wait_for_dispatcher(self, dispatcher: Any, timeout: float = 3) -> None:
         """Wait until ``dispatcher`` receives messages (its subscriptions reached the broker)."""
         topic = f"_test{_random_letters()}"
         received = threading.Event()
-        handle = dispatcher.register_handler(topic, _TestPing, lambda _m: received.set(), register_schema=False)
+        handle = dispatcher.register_handler(
+            topic, _TestPing, lambda _m: received.set(), register_schema=False
+        )
         try:
             deadline = time.monotonic() + timeout
             while not received.wait(0.05):
@@ -325,20 +336,30 @@ def _rpc_entry(channel: str, type: str, timeout: float, rpc_id: Any = None) -> A
     return RPCEntry(timeout, rpc_id, channel=channel, type=type)
 
 
-def _rpc_no_response(self: ZMQTestMixin, channel: str, type: str, request: Any, resource: str | None = None) -> str:
+def _rpc_no_response(
+    self: ZMQTestMixin, channel: str, type: str, request: Any, resource: str | None = None
+) -> str:
     """Send a request as ``testclient`` and return its rpc id (the response is read separately)."""
     if hasattr(request, "model_dump"):
         payload = request.model_dump(by_alias=True, exclude_none=True, mode="json")
     else:
         payload = request
     rpc_id = str(uuid.uuid4())
-    message = {"type": type, "name": "testclient", "timestamp": time.time(), "rpc_id": rpc_id, "request": payload,
-               "resource": resource if resource is not None else settings.RESOURCE}
+    message = {
+        "type": type,
+        "name": "testclient",
+        "timestamp": time.time(),
+        "rpc_id": rpc_id,
+        "request": payload,
+        "resource": resource if resource is not None else settings.RESOURCE,
+    }
     self.zmq_client._send_raw(f"rpc-req-{channel}", message)
     return rpc_id
 
 
-def _receive_rpc_response(self: ZMQTestMixin, channel: str, rpc_id: str, response_type: type, timeout: float = 3) -> Any:
+def _receive_rpc_response(
+    self: ZMQTestMixin, channel: str, rpc_id: str, response_type: type, timeout: float = 3
+) -> Any:
     """The response to ``rpc_id`` parsed as ``response_type`` (``RPCClient`` exceptions for error statuses)."""
     if channel not in self.rpc_channels:
         raise DeveloperError(f"channel {channel!r} is not in the test's rpc_channels = [...]")
@@ -356,8 +377,15 @@ def _receive_rpc_response(self: ZMQTestMixin, channel: str, rpc_id: str, respons
     return entry.result(response_type)
 
 
-def _rpc(self: ZMQTestMixin, channel: str, type: str, request: Any, response_type: type, timeout: float = 3,
-         resource: str | None = None) -> Any:
+def _rpc(
+    self: ZMQTestMixin,
+    channel: str,
+    type: str,
+    request: Any,
+    response_type: type,
+    timeout: float = 3,
+    resource: str | None = None,
+) -> Any:
     """Call an RPC through the test client; returns the parsed response."""
     rpc_id = self.rpc_no_response(channel, type, request, resource=resource)
     return self.receive_rpc_response(channel, rpc_id, response_type, timeout)

@@ -4,11 +4,13 @@ Revision ID: 0001_parking_session
 Revises:
 Create Date: 2026-11-28 16:45:00
 """
+
 from collections.abc import Sequence
 
-import openmodule.database.custom_types
 import sqlalchemy as sa
 from alembic import op
+
+import openmodule.database.custom_types
 
 revision: str = "0001_parking_session"
 down_revision: str | None = None

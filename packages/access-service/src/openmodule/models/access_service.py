@@ -14,9 +14,10 @@ from typing import Any
 
 from dateutil import tz as _tz
 from dateutil.rrule import rrule, rrulestr
+from pydantic import Field, model_validator
+
 from openmodule.models.base import Datetime, OpenModuleModel, ZMQMessage, utcnow
 from openmodule.models.vehicle import LPRMedium, MakeModel, Medium
-from pydantic import Field, model_validator
 
 __all__ = [
     "AccessCategory",
@@ -180,7 +181,8 @@ class SessionIncompleteMessage(BaseSessionMessage):
 # Assigned after class creation: pydantic refuses an attribute that overrides a field in the class body.
 # Field values live in the instance __dict__, so validation and model_dump() still see the send time.
 BaseSessionMessage.timestamp = property(  # type: ignore[assignment,method-assign]
-    lambda self: self._event_time(), doc="The event time of the session message.")
+    lambda self: self._event_time(), doc="The event time of the session message."
+)
 
 
 # -- access times -----------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from openmodule.models.base import ZMQMessage
 from pydantic import Field, model_validator
+
+from openmodule.models.base import ZMQMessage
 
 __all__ = ["AlertHandleType", "AlertMessage", "AlertStatus"]
 
@@ -50,6 +51,11 @@ class AlertMessage(ZMQMessage):
     def _state_needs_value(cls, data: Any) -> Any:
         # Like 12.x: an explicit null value is rejected for state alerts, a missing one still parses
         # (deployed senders may omit it; our AlertHandler never sends such an alert).
-        if isinstance(data, dict) and data.get("handle_type") == "state" and "value" in data and data["value"] is None:
+        if (
+            isinstance(data, dict)
+            and data.get("handle_type") == "state"
+            and "value" in data
+            and data["value"] is None
+        ):
             raise ValueError("value must be set for alerts with handle_type 'state'")
         return data

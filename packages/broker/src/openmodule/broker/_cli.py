@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zmq
+
 from openmodule import config
 from openmodule.broker._broker import Broker
 

@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any
 
 import zmq
+
 from openmodule.alert import AlertHandler
 from openmodule.config import validate_config_module
 from openmodule.connection_status import ConnectionStatusListener

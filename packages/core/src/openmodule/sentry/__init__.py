@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sentry_sdk
-from openmodule.models.base import ZMQMessage
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
+
+from openmodule.models.base import ZMQMessage
 
 __all__ = [
     "FILTERED",

@@ -16,16 +16,20 @@ def main(request_file: str) -> int:
     from openmodule.database.migration import upgrade_database_file
 
     try:
-        result = upgrade_database_file(request["path"], request["alembic_path"],
-                                       backup_note=request["backup_note"])
+        result = upgrade_database_file(
+            request["path"], request["alembic_path"], backup_note=request["backup_note"]
+        )
         payload = {"status": "ok", **result}
         code = 0
     except MigrationError as e:
         payload = {"status": "error", "error": type(e).__name__, "message": str(e)}
         code = 2
     except BaseException as e:
-        payload = {"status": "error", "error": "MigrationError",
-                   "message": f"Migration crashed: {e!r}\n{traceback.format_exc()}"}
+        payload = {
+            "status": "error",
+            "error": "MigrationError",
+            "message": f"Migration crashed: {e!r}\n{traceback.format_exc()}",
+        }
         code = 1
     with open(request["result"], "w") as f:
         json.dump(payload, f)

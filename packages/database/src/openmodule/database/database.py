@@ -23,6 +23,11 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
 from openmodule.database._files import check_database_file, database_path, restore_if_changed
 from openmodule.database.errors import (
     InvalidDatabaseFileError,
@@ -31,10 +36,6 @@ from openmodule.database.errors import (
     MigrationTimeoutError,
     UnknownRevisionError,
 )
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
 
 __all__ = [
     "Database",
@@ -111,8 +112,9 @@ class _SessionContext:
     def __enter__(self) -> Session:
         return self._database._enter(self._kwargs)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._database._exit(exc_type is not None)
 
 
@@ -137,8 +139,15 @@ class Database:
         db.shutdown()
     """
 
-    def __init__(self, database_folder: str, name: str = "database", alembic_path: str | None = None, *,
-                 migration_timeout: float = 300.0, main_process_migration: bool = False) -> None:
+    def __init__(
+        self,
+        database_folder: str,
+        name: str = "database",
+        alembic_path: str | None = None,
+        *,
+        migration_timeout: float = 300.0,
+        main_process_migration: bool = False,
+    ) -> None:
         self.db_folder = database_folder
         self.name = name
         self.path = os.path.abspath(database_path(database_folder, name))
@@ -179,8 +188,9 @@ class Database:
     def __enter__(self) -> Session:
         return self._enter({})
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._exit(exc_type is not None)
 
     def __call__(self, **session_kwargs: Any) -> _SessionContext:
@@ -237,7 +247,9 @@ class Database:
     def flush(self, objects: Any = None) -> None:
         """Flush the active session of the calling thread (inside ``with database``)."""
         session = self.active_session
-        assert session is not None, "flush() needs an active session: call it inside `with database as session`"
+        assert session is not None, (
+            "flush() needs an active session: call it inside `with database as session`"
+        )
         session.flush(objects)
 
     def is_open(self) -> bool:
@@ -317,7 +329,9 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
             json.dump(request, f)
         proc = subprocess.Popen(
             [sys.executable, "-m", "openmodule.database._migrate_child", req_file],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             output, _ = proc.communicate(timeout=timeout)
@@ -362,7 +376,13 @@ def _tail(output: str, lines: int = 60) -> str:
     return "\n".join((output or "").rstrip().splitlines()[-lines:])
 
 
-_MIGRATION_NAMES = ("run_env_py", "register_bases", "migrate_database", "alembic_config", "drop_alembic_tmp_tables")
+_MIGRATION_NAMES = (
+    "run_env_py",
+    "register_bases",
+    "migrate_database",
+    "alembic_config",
+    "drop_alembic_tmp_tables",
+)
 
 
 def __getattr__(name: str) -> Any:

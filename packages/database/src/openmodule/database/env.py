@@ -17,14 +17,16 @@ __all__ = ["run_migrations"]
 def run_migrations(target_metadata: Any) -> None:
     """Run the pending alembic command online on the connection the config carries (or the ini's URL)."""
     from alembic import context
+
     from openmodule.database.migration import process_revision_directives, render_item
 
     assert not context.is_offline_mode(), "offline migrations are not supported by openmodule"
     config = context.config
     connectable = config.attributes.get("connection")
     if connectable is None:
-        connectable = engine_from_config(config.get_section(config.config_ini_section) or {},
-                                         prefix="sqlalchemy.", poolclass=NullPool)
+        connectable = engine_from_config(
+            config.get_section(config.config_ini_section) or {}, prefix="sqlalchemy.", poolclass=NullPool
+        )
     if isinstance(connectable, Engine):
         with connectable.connect() as connection:
             _run(context, connection, target_metadata, render_item, process_revision_directives)
@@ -33,8 +35,13 @@ def run_migrations(target_metadata: Any) -> None:
         _run(context, connectable, target_metadata, render_item, process_revision_directives)
 
 
-def _run(context: Any, connection: Connection, target_metadata: Any, render_item: Any,
-         process_revision_directives: Any) -> None:
+def _run(
+    context: Any,
+    connection: Connection,
+    target_metadata: Any,
+    render_item: Any,
+    process_revision_directives: Any,
+) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

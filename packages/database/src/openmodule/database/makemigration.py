@@ -34,8 +34,9 @@ def init(path: str) -> int:
     if os.path.exists(os.path.join(path, "alembic.ini")):
         print(f"{path}/alembic.ini exists already: nothing copied", file=sys.stderr)
         return 1
-    shutil.copytree(template_path(), path, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        template_path(), path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     print(f"created {path} (alembic.ini, alembic/env.py, alembic/script.py.mako, models.py)")
     return 0
 
@@ -43,14 +44,18 @@ def init(path: str) -> int:
 def make_revision(path: str, message: str) -> list[str]:
     """Autogenerate a revision in ``path``; returns the created files (empty when the models are unchanged)."""
     from alembic import command
+
     from openmodule.database.migration import _migration_engine, alembic_config, upgrade_database_file
 
     path = os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="om-makemigration-") as tmp:
         db = os.path.join(tmp, "makemigration.sqlite3")
         versions = os.path.join(path, "alembic", "versions")
-        has_revisions = any(n.endswith(".py") and n != "__init__.py" for n in os.listdir(versions)) \
-            if os.path.isdir(versions) else False
+        has_revisions = (
+            any(n.endswith(".py") and n != "__init__.py" for n in os.listdir(versions))
+            if os.path.isdir(versions)
+            else False
+        )
         if has_revisions:
             upgrade_database_file(db, path)
         engine = _migration_engine(db)
@@ -70,8 +75,11 @@ def make_revision(path: str, message: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="openmodule_makemigration", description=__doc__.split("\n\n")[0])
     parser.add_argument("-m", "--message", default="auto", help="revision message (file name slug)")
-    parser.add_argument("--path", default=None,
-                        help="the database folder with alembic.ini (default: src/database, else database)")
+    parser.add_argument(
+        "--path",
+        default=None,
+        help="the database folder with alembic.ini (default: src/database, else database)",
+    )
     parser.add_argument("--init", action="store_true", help="copy the template database folder to --path")
     args = parser.parse_args(argv)
     path = args.path or _default_path()

@@ -26,13 +26,14 @@ from alembic.config import Config
 from alembic.operations import MigrateOperation, Operations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
 from openmodule.database._files import check_database_file, make_backup, restore_if_changed
 from openmodule.database.custom_types import custom_types
 from openmodule.database.database import BUSY_TIMEOUT, _configure_connection, check_alembic_path
 from openmodule.database.errors import MigrationConfigError, MigrationError, UnknownRevisionError
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
 
 __all__ = [
     "alembic_config",
@@ -51,9 +52,12 @@ log = logging.getLogger("openmodule.database")
 def drop_alembic_tmp_tables(op: Any) -> None:
     """Drop ``_alembic_tmp_*`` tables left behind by a batch migration that crashed (pre-transaction files)."""
     conn = op.get_bind()
-    names = [r[0] for r in conn.exec_driver_sql(
-        "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, 13) = '_alembic_tmp_'"
-    )]
+    names = [
+        r[0]
+        for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, 13) = '_alembic_tmp_'"
+        )
+    ]
     for name in names:
         log.warning("dropping leftover table %s of a crashed migration", name)
         op.execute(f'DROP TABLE "{name}"')
@@ -72,7 +76,9 @@ class _MarkerOp(MigrateOperation):
 
 
 def _register_marker(name: str, drops: bool) -> type[_MarkerOp]:
-    cls = type(f"_{name.title().replace('_', '')}Op", (_MarkerOp,), {"op_name": name, "drops_tmp_tables": drops})
+    cls = type(
+        f"_{name.title().replace('_', '')}Op", (_MarkerOp,), {"op_name": name, "drops_tmp_tables": drops}
+    )
 
     def invoke(cls: type[_MarkerOp], operations: Operations, *args: Any) -> Any:
         return operations.invoke(cls(*args))
@@ -150,8 +156,11 @@ def run_env_py(bases: Sequence[Any]) -> None:
 
 def register_bases(bases: Sequence[Any] | Any) -> None:
     """Deprecated predecessor of ``run_env_py``."""
-    warnings.warn("register_bases() is deprecated, call run_env_py([Base, ...]) in env.py",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "register_bases() is deprecated, call run_env_py([Base, ...]) in env.py",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     if not isinstance(bases, list | tuple):
         bases = [bases]
     run_env_py(bases)
@@ -225,7 +234,9 @@ def _script_heads(config: Config, alembic_path: str) -> tuple[ScriptDirectory, t
         script = ScriptDirectory.from_config(config)
         heads = tuple(script.get_heads())
     except Exception as e:
-        raise MigrationConfigError(f"Cannot read the revisions in {versions}: {e}. Fix the revision files.") from e
+        raise MigrationConfigError(
+            f"Cannot read the revisions in {versions}: {e}. Fix the revision files."
+        ) from e
     if not heads:
         raise MigrationConfigError(
             f"The migration folder {versions} has no revisions: create the first one with "
@@ -276,7 +287,9 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
                 if set(current) == set(heads):
                     trans.commit()
                     return {"upgraded": False, "from": current, "to": current, "backup": None}
-                tables = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type='table'").scalar()
+                tables = conn.exec_driver_sql(
+                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
+                ).scalar()
                 if current or tables:
                     backup = make_backup(path, current)
                     if backup_note:
@@ -294,8 +307,12 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
             violations = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             conn.commit()
             if violations:
-                log.warning("database %s has %d foreign key violations after migrating, e.g. %s",
-                            path, len(violations), violations[:3])
+                log.warning(
+                    "database %s has %d foreign key violations after migrating, e.g. %s",
+                    path,
+                    len(violations),
+                    violations[:3],
+                )
     except MigrationError:
         raise
     except Exception as e:

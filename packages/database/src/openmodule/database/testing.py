@@ -20,9 +20,10 @@ import tempfile
 import threading
 from collections.abc import Iterable
 
+from sqlalchemy import text
+
 from openmodule.database._files import copy_database, database_path
 from openmodule.database.database import Database
-from sqlalchemy import text
 
 __all__ = ["create_test_database", "delete_database", "truncate_all_tables"]
 
@@ -55,8 +56,13 @@ def _template(alembic_path: str) -> str:
         return path
 
 
-def create_test_database(alembic_path: str, database_folder: str | None = None, name: str = "database", *,
-                         main_process_migration: bool = True) -> Database:
+def create_test_database(
+    alembic_path: str,
+    database_folder: str | None = None,
+    name: str = "database",
+    *,
+    main_process_migration: bool = True,
+) -> Database:
     """A new ``Database`` at the alembic head with empty tables.
 
     ``database_folder`` defaults to a new temporary folder; an existing ``<name>.sqlite3`` there is replaced.
@@ -76,8 +82,12 @@ def truncate_all_tables(database: Database, keep: Iterable[str] = ("alembic_vers
     """Delete every row of every table except ``keep`` (children first, so foreign keys hold)."""
     keep = set(keep)
     with database as session:
-        names = [r[0] for r in session.execute(text(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"))]
+        names = [
+            r[0]
+            for r in session.execute(
+                text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+            )
+        ]
         session.execute(text("PRAGMA defer_foreign_keys=ON"))
         for name in names:
             if name not in keep:

@@ -46,7 +46,9 @@ def _interpret(result: Any) -> _Verdict:
         status, message = result[0], result[1]
         meta = result[2] if len(result) == 3 else None
     else:
-        return _Verdict(False, f"health handler returned {type(result).__name__}, expected a HealthResult", None)
+        return _Verdict(
+            False, f"health handler returned {type(result).__name__}, expected a HealthResult", None
+        )
     if meta is not None:
         if not isinstance(meta, dict):
             return _Verdict(False, f"health handler meta must be a dict, got {type(meta).__name__}", None)
@@ -80,7 +82,9 @@ class _GuardedCall:
             if self._running is not None and self._running.is_alive():
                 self._running_since_ping += 1
                 return _Verdict(
-                    False, f"health handler still running after {self._running_since_ping} pings (hangs)", None
+                    False,
+                    f"health handler still running after {self._running_since_ping} pings (hangs)",
+                    None,
                 ), None
             self._running = None
             self._running_since_ping = 0

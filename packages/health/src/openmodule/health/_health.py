@@ -32,8 +32,17 @@ PING_TOPIC = "healthz"
 PONG_TOPIC = "healthpong"
 
 RESERVED_LABELS = frozenset(
-    {"instance", "job", "metric_name", "package_id", "package_name", "resource", "source", "compute_id",
-     "environment"}
+    {
+        "instance",
+        "job",
+        "metric_name",
+        "package_id",
+        "package_name",
+        "resource",
+        "source",
+        "compute_id",
+        "environment",
+    }
 )
 _RESERVED_PREFIXES = ("__", "grafana_")
 
@@ -180,7 +189,13 @@ class Health:
 
     # -- checks --------------------------------------------------------------------------------------
     def add_check(
-        self, check_id: str, name: str, description: str | None, *, parent: bool = False, package: str | None = None
+        self,
+        check_id: str,
+        name: str,
+        description: str | None,
+        *,
+        parent: bool = False,
+        package: str | None = None,
     ) -> None:
         """(Re)creates check ``check_id`` in state ``no-data``. Usage: ``add_check("cam", "Camera", "reachable")``"""
         key = (str(check_id), self._package(parent, package))
@@ -207,13 +222,17 @@ class Health:
         wanted = {str(p) for p in packages}
         with self._lock:
             if check_id not in self.templates:
-                raise KeyError(f"no check template {check_id!r}: call add_check_template({check_id!r}, ...) first")
+                raise KeyError(
+                    f"no check template {check_id!r}: call add_check_template({check_id!r}, ...) first"
+                )
             template = self.templates[check_id]
             for key in [k for k in self._checks if k[0] == check_id and k[1] not in wanted]:
                 del self._checks[key]
             for package in wanted:
                 if (check_id, package) not in self._checks:
-                    self._checks[(check_id, package)] = _Check(name=template.name, description=template.description)
+                    self._checks[(check_id, package)] = _Check(
+                        name=template.name, description=template.description
+                    )
 
     def set_check_state(
         self,
@@ -325,10 +344,14 @@ class Health:
                 return
             if value is not None:
                 if metric.type == HealthMetricType.str and not isinstance(value, str):
-                    self._violation(f"metric {metric_id!r} is a str metric: value must be a str, got {value!r}")
+                    self._violation(
+                        f"metric {metric_id!r} is a str metric: value must be a str, got {value!r}"
+                    )
                     return
                 if metric.type == HealthMetricType.gauge and not _is_number(value):
-                    self._violation(f"metric {metric_id!r} is a gauge metric: value must be a number, got {value!r}")
+                    self._violation(
+                        f"metric {metric_id!r} is a gauge metric: value must be a number, got {value!r}"
+                    )
                     return
             key = self._label_key(metric_id, metric, labels)
             if value is None:
@@ -357,7 +380,9 @@ class Health:
                 self._violation(f"metric {metric_id!r}: amount must be a number, got {amount!r}")
                 return
             if metric.type == HealthMetricType.count and amount < 0:
-                self._violation(f"metric {metric_id!r} is a count metric: it cannot decrease (amount {amount!r})")
+                self._violation(
+                    f"metric {metric_id!r} is a count metric: it cannot decrease (amount {amount!r})"
+                )
                 return
             key = self._label_key(metric_id, metric, labels)
             metric.values[key] = metric.values.get(key, 0) + amount
@@ -394,7 +419,9 @@ class Health:
             compute_id = str(getattr(self.config, "COMPUTE_ID", 1))
             keep = set()
             for labels in values_to_keep or []:
-                pairs = {str(k): str(v) for k, v in dict(labels).items()}  # a copy: never touch the caller's dict
+                pairs = {
+                    str(k): str(v) for k, v in dict(labels).items()
+                }  # a copy: never touch the caller's dict
                 pairs["compute_id"] = compute_id
                 keep.add(tuple(sorted(pairs.items())))
             metric.values = {k: v for k, v in metric.values.items() if k in keep}
@@ -409,15 +436,24 @@ class Health:
         with self._lock:
             checks = [
                 HealthCheck(
-                    id=cid, package=pkg, state=c.state, name=c.name, description=c.description,
+                    id=cid,
+                    package=pkg,
+                    state=c.state,
+                    name=c.name,
+                    description=c.description,
                     message=c.message if c.state == HealthCheckState.fail else None,
                 )
                 for (cid, pkg), c in sorted(self._checks.items(), key=lambda item: item[0])
             ]
             metrics = [
                 HealthMetric(
-                    id=mid, name=m.name, description=m.description, type=m.type, labels=list(m.labels),
-                    values={self._format_key(k): v for k, v in m.values.items()}, package=pkg,
+                    id=mid,
+                    name=m.name,
+                    description=m.description,
+                    type=m.type,
+                    labels=list(m.labels),
+                    values={self._format_key(k): v for k, v in m.values.items()},
+                    package=pkg,
                 )
                 for (mid, pkg), m in sorted(self._metrics.items(), key=lambda item: item[0])
             ]
@@ -448,8 +484,12 @@ class Health:
                 status = "error"
                 message = verdict.message  # the handler speaks for the whole service
         payload = HealthPongPayload(
-            status=status, version=str(self.config.VERSION), name=str(self.config.NAME), startup=_STARTUP,
-            message=message, meta=meta,
+            status=status,
+            version=str(self.config.VERSION),
+            name=str(self.config.NAME),
+            startup=_STARTUP,
+            message=message,
+            meta=meta,
         )
         return HealthPongMessage(name=str(self.config.NAME), pong=payload, checks=checks, metrics=metrics)
 
@@ -463,8 +503,11 @@ class Health:
             pong = HealthPongMessage(
                 name=str(self.config.NAME),
                 pong=HealthPongPayload(
-                    status="error", version=str(self.config.VERSION), name=str(self.config.NAME),
-                    startup=_STARTUP, message="internal error while building the health pong",
+                    status="error",
+                    version=str(self.config.VERSION),
+                    name=str(self.config.NAME),
+                    startup=_STARTUP,
+                    message="internal error while building the health pong",
                 ),
             )
         self.publish(pong, PONG_TOPIC)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from openmodule.models.base import OpenModuleModel, Timestamp, ZMQMessage
 from pydantic import Field
+
+from openmodule.models.base import OpenModuleModel, Timestamp, ZMQMessage
 
 __all__ = [
     "HealthCheck",

@@ -8,10 +8,11 @@ from concurrent.futures import Executor
 from typing import Any
 
 import zmq
+from pydantic import BaseModel, ValidationError
+
 from openmodule.dispatcher._drops import DropLog
 from openmodule.dispatcher._executor import DummyExecutor, is_multi_threaded
 from openmodule.models.base import keeps_pydantic_validate
-from pydantic import BaseModel, ValidationError
 
 Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
 
@@ -300,7 +301,9 @@ class MessageDispatcher:
                 try:
                     callback()
                 except Exception as exc:
-                    self.drops.drop("handler_error", "after_burst", f"{callback!r} raised {exc!r}", exc_info=True)
+                    self.drops.drop(
+                        "handler_error", "after_burst", f"{callback!r} raised {exc!r}", exc_info=True
+                    )
 
     # -- executor -----------------------------------------------------------------------------------
     @property

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 import zmq
+
 from openmodule.dispatcher._drops import DropLog
 from openmodule.messaging._wire import decode_frames
 

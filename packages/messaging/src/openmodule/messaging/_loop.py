@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 import zmq
+
 from openmodule.dispatcher import SubscribingMessageDispatcher
 from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._sockets import get_sub_socket

@@ -5,9 +5,10 @@ from collections import deque
 from typing import Any
 
 import zmq
+from pydantic import BaseModel
+
 from openmodule.messaging._sockets import _pub_socket
 from openmodule.messaging._wire import encode_message
-from pydantic import BaseModel
 
 
 class Publisher:

@@ -5,9 +5,10 @@ from typing import Any
 
 import orjson
 import zmq
+from pydantic import BaseModel
+
 from openmodule.dispatcher._drops import DropLog
 from openmodule.models.base import OpenModuleModel, encode_json
-from pydantic import BaseModel
 
 log = logging.getLogger("openmodule.messaging")
 #: Drops of ``receive_message_from_socket`` callers that pass no DropLog of their own.

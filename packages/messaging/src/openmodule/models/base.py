@@ -22,7 +22,6 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 
 import orjson
-from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +33,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
 
 __all__ = [
     "Base64Payload",

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field, field_validator, model_validator
+
 from openmodule.models.base import Datetime, Gateway, OpenModuleModel, ZMQMessage
 from openmodule.models.vehicle import (
     EnterDirection,
@@ -22,7 +24,6 @@ from openmodule.models.vehicle import (
     Vehicle,
     _all_ids,
 )
-from pydantic import Field, field_validator, model_validator
 
 __all__ = [
     "PresenceBackwardMessage",
@@ -69,7 +70,9 @@ class PresenceBaseData(OpenModuleModel):
         if self.enter_time is None:
             # vehicle ids are the entry time in nanoseconds since the epoch
             try:
-                object.__setattr__(self, "enter_time", _EPOCH + timedelta(microseconds=self.vehicle_id // 1000))
+                object.__setattr__(
+                    self, "enter_time", _EPOCH + timedelta(microseconds=self.vehicle_id // 1000)
+                )
             except OverflowError:
                 pass
         return self

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
 
-from openmodule.models.base import OpenModuleModel
 from pydantic import field_validator
+
+from openmodule.models.base import OpenModuleModel
 
 __all__ = [
     "EnterDirection",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from openmodule.models.base import OpenModuleModel, ZMQMessage
 from pydantic import Field
+
+from openmodule.models.base import OpenModuleModel, ZMQMessage
 
 __all__ = [
     "AnonymizeMessage",

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pydantic
+
 from openmodule.config import settings
 from openmodule.dispatcher import MessageDispatcher
 from openmodule.messaging import wait_for_connection
@@ -130,8 +131,21 @@ class RPCEntry:
         response = entry.result(AccessResponse)
     """
 
-    __slots__ = ("_client", "_expect", "_id", "_parsed", "_start", "cancelled", "channel", "deadline", "ready",
-                 "response", "timeout", "timestamp", "type")
+    __slots__ = (
+        "_client",
+        "_expect",
+        "_id",
+        "_parsed",
+        "_start",
+        "cancelled",
+        "channel",
+        "deadline",
+        "ready",
+        "response",
+        "timeout",
+        "timestamp",
+        "type",
+    )
 
     def __init__(
         self,
@@ -163,7 +177,9 @@ class RPCEntry:
     def rpc_id(self) -> UUID:
         return UUID(self._id)
 
-    def _set_response(self, response: Any, wake_later: Callable[[Callable[[], Any]], Any] | None = None) -> None:
+    def _set_response(
+        self, response: Any, wake_later: Callable[[Callable[[], Any]], Any] | None = None
+    ) -> None:
         """Store the reply, parse it for a blocking caller, and wake the waiters (at once, or through
         ``wake_later``, the dispatcher's ``after_burst``)."""
         self.response = response
@@ -305,7 +321,9 @@ class RPCClient:
 
     def register_channel(self, channel: str, timeout: float | None = None) -> None:
         """Receive responses of ``channel`` and wait (up to ``timeout``) until the subscription is live."""
-        self._ensure_channel(channel, time.monotonic() + (timeout if timeout is not None else self.default_timeout))
+        self._ensure_channel(
+            channel, time.monotonic() + (timeout if timeout is not None else self.default_timeout)
+        )
 
     def _ensure_channel(self, channel: str, deadline: float) -> None:
         state = self._channels.get(channel)
@@ -326,10 +344,13 @@ class RPCClient:
             # Our own dispatcher hands over the received dict: receive() checks the few keys it reads
             # and the caller validates the payload, so the envelope is not parsed into a model first.
             if isinstance(self.dispatcher, MessageDispatcher):
-                state.handle = self.dispatcher.register_handler(topic, dict, self.receive, match_type=False,
-                                                                register_schema=False)
+                state.handle = self.dispatcher.register_handler(
+                    topic, dict, self.receive, match_type=False, register_schema=False
+                )
             else:
-                state.handle = self.dispatcher.register_handler(topic, RPCResponse, self.receive, match_type=False)
+                state.handle = self.dispatcher.register_handler(
+                    topic, RPCResponse, self.receive, match_type=False
+                )
             # Subscriptions propagate asynchronously: a ping through the broker proves ours is live, so
             # the first response cannot be lost. Bounded by the call's own timeout.
             wait_for_connection(self._publish, self.dispatcher, max(0.0, deadline - time.monotonic()))
@@ -386,7 +407,8 @@ class RPCClient:
         assert isinstance(type, str), f"RPC types must be str, got {type!r}"
         if isinstance(request, dict):
             warnings.warn(
-                "RPC requests should be models; dict requests are deprecated", DeprecationWarning,
+                "RPC requests should be models; dict requests are deprecated",
+                DeprecationWarning,
                 stacklevel=stacklevel,
             )
             payload: dict[str, Any] | None = request
@@ -403,8 +425,12 @@ class RPCClient:
         # Tracked before sending, so a fast response always finds its entry.
         self._pending.add(entry._id, entry)
         # The RPCRequest wire form, built directly: these values are ours and need no validation.
-        message: dict[str, Any] = {"timestamp": entry.timestamp, "name": settings.NAME, "type": type,
-                                   "rpc_id": entry._id}
+        message: dict[str, Any] = {
+            "timestamp": entry.timestamp,
+            "name": settings.NAME,
+            "type": type,
+            "rpc_id": entry._id,
+        }
         if payload is not None:
             message["request"] = payload
         try:
@@ -427,7 +453,9 @@ class RPCClient:
         Usage: ``client.rpc("backend", "auth", AccessRequest(...), AccessResponse)``. Raises
         ``RPCClient.TimeoutError``, ``ServerHandlerError``, ... (all ``RPCClient.Exception``).
         """
-        return self._send(channel, type, request, timeout, 3, response_type).result(response_type, timeout=timeout)
+        return self._send(channel, type, request, timeout, 3, response_type).result(
+            response_type, timeout=timeout
+        )
 
     def receive(self, response: RPCResponse | dict[str, Any]) -> None:
         """Stores an RPC response in the waiting call with the same rpc_id (others are ignored).
@@ -459,11 +487,19 @@ class RPCClient:
             return  # a response to another client on the same channel
         if entry is LATE:
             self.late_responses += 1
-            self._late_log.log("late RPC response dropped: %s %s (%s) arrived after its timeout", kind, key, name)
+            self._late_log.log(
+                "late RPC response dropped: %s %s (%s) arrived after its timeout", kind, key, name
+            )
             return
         if type(payload) is not dict:
-            self._late_log.log("malformed RPC response: %s %s (%s) has no response object: %r",
-                               kind, key, name, payload, key="malformed")
+            self._late_log.log(
+                "malformed RPC response: %s %s (%s) has no response object: %r",
+                kind,
+                key,
+                name,
+                payload,
+                key="malformed",
+            )
             payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
         entry._set_response(payload, self._wake_later)  # type: ignore[union-attr]
 

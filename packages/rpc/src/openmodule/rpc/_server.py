@@ -18,6 +18,7 @@ from typing import Any
 
 import pydantic
 import zmq
+
 from openmodule.config import settings
 from openmodule.messaging import Publisher, drain_socket, get_sub_socket, wait_for_input
 from openmodule.models.base import validate_as, wire_dict
@@ -86,7 +87,9 @@ def _record_schema(channel: str, type: str, request_class: type, response_class:
 def _is_canonical_id(value: Any) -> bool:
     """True for text that is exactly ``str(UUID(value))`` (called after the envelope validated)."""
     return (
-        type(value) is str and len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-"
+        type(value) is str
+        and len(value) == 36
+        and value[8] == value[13] == value[18] == value[23] == "-"
         and value == value.lower()
     )
 
@@ -152,7 +155,9 @@ class RPCServer:
         self._publish = publish
         self.socket = get_sub_socket(context, self._config)
         if filter_resource and not self._setting("RESOURCE"):
-            log.error("RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed")
+            log.error(
+                "RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed"
+            )
 
     @property
     def _config(self) -> Any:
@@ -179,7 +184,9 @@ class RPCServer:
         assert isinstance(type, str), f"RPC types must be str, got {type!r}"
         with self._lock:
             if (channel, type) in self.handlers:
-                raise ValueError(f"an RPC handler for channel {channel!r} type {type!r} is already registered")
+                raise ValueError(
+                    f"an RPC handler for channel {channel!r} type {type!r} is already registered"
+                )
             if register_schema:
                 _record_schema(channel, type, request_class, response_class, handler)
             self.handlers[(channel, type)] = RPCHandler(
@@ -228,14 +235,17 @@ class RPCServer:
             raise
         except Exception as exc:
             self.counts["error"] += 1
-            self._errors.log("RPC on channel %s failed, no answer sent: %r", channel, exc, key="unexpected",
-                             exc_info=True)
+            self._errors.log(
+                "RPC on channel %s failed, no answer sent: %r", channel, exc, key="unexpected", exc_info=True
+            )
 
     def _process(self, channel: str, message: dict[str, Any]) -> None:
         try:
             request = validate_as(RPCRequest, message)
         except pydantic.ValidationError as exc:
-            self._bad_input.log("invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope")
+            self._bad_input.log(
+                "invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope"
+            )
             self._error(channel, "unknown", None, RPCServerError.validation_error, exc.json())
             return
 
@@ -254,26 +264,34 @@ class RPCServer:
         entry = self.handlers.get((channel, request.type))
         if entry is None:
             self.counts["no_handler"] += 1
-            self._bad_input.log("no RPC handler for channel %s type %s", channel, request.type,
-                                key=f"nohandler:{channel}")
+            self._bad_input.log(
+                "no RPC handler for channel %s type %s", channel, request.type, key=f"nohandler:{channel}"
+            )
             return
 
         try:
             # A missing or null payload is an empty request (12.x crashed on it and never answered).
             payload = validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
         except pydantic.ValidationError as exc:
-            self._bad_input.log("invalid RPC request %s/%s: %s", channel, request.type, exc,
-                                key=f"request:{channel}")
+            self._bad_input.log(
+                "invalid RPC request %s/%s: %s", channel, request.type, exc, key=f"request:{channel}"
+            )
             self._error(channel, request.type, rpc_id, RPCServerError.validation_error, exc.json())
             return
 
         if self.filters:
             try:
-                accepted = should_process(self.filters, channel, request.type, request=payload, message=request,
-                                          handler=entry)
+                accepted = should_process(
+                    self.filters, channel, request.type, request=payload, message=request, handler=entry
+                )
             except Exception as exc:
-                self._errors.log("RPC filter raised for %s/%s", channel, request.type, key=f"filter:{channel}",
-                                 exc_info=True)
+                self._errors.log(
+                    "RPC filter raised for %s/%s",
+                    channel,
+                    request.type,
+                    key=f"filter:{channel}",
+                    exc_info=True,
+                )
                 self._error(channel, request.type, rpc_id, RPCServerError.filter_error, str(exc))
                 return
             if not accepted:
@@ -304,8 +322,9 @@ class RPCServer:
         except zmq.ContextTerminated:
             raise
         except Exception as exc:
-            self._errors.log("RPC handler %s/%s raised", channel, request.type, key=f"handler:{channel}",
-                             exc_info=True)
+            self._errors.log(
+                "RPC handler %s/%s raised", channel, request.type, key=f"handler:{channel}", exc_info=True
+            )
             self._error(channel, request.type, rpc_id, RPCServerError.handler_error, str(exc))
             return
         response["status"] = "ok"

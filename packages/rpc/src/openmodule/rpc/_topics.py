@@ -16,4 +16,3 @@ def channel_to_response_topic(channel: str) -> str:
     """The topic responses of ``channel`` are published on. Usage: ``channel_to_response_topic("backend")``."""
     assert isinstance(channel, str), f"RPC channels must be str, got {type(channel).__name__}"
     return RESPONSE_PREFIX + channel
-

@@ -58,7 +58,9 @@ def float(key: str, default: builtins.float | builtins.int = 0.0) -> builtins.fl
 
 def bool(key: str, default: builtins.bool = False) -> builtins.bool:
     """True for T/TRUE/1/Y/YES/J/JA/ON (any case), ``default`` when empty, otherwise False."""
-    assert isinstance(default, _bool), f"default of bool({key!r}) must be a bool, got {type(default).__name__}"
+    assert isinstance(default, _bool), (
+        f"default of bool({key!r}) must be a bool, got {type(default).__name__}"
+    )
     value = os.environ.get(key, "").upper().strip(_BOOL_STRIP)
     if not value:
         return default

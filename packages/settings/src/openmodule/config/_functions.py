@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml as _pyyaml
+
 from openmodule.config._env import bool as env_bool
 from openmodule.config._env import int as env_int
 from openmodule.config._env import string

@@ -26,4 +26,11 @@ from openmodule.utils.access_service._service import (
     Backend,
 )
 
-__all__ = ["ACCESS_CHANNEL", "AUTH_TYPE", "SESSION_TOPIC", "AccessService", "AccessServiceWithSessions", "Backend"]
+__all__ = [
+    "ACCESS_CHANNEL",
+    "AUTH_TYPE",
+    "SESSION_TOPIC",
+    "AccessService",
+    "AccessServiceWithSessions",
+    "Backend",
+]

@@ -49,7 +49,9 @@ class AccessService:
 
     # -- RPC ----------------------------------------------------------------------------------------
 
-    def _access_service_filter(self, request: Any, message: Any = None, handler: Any = None, **_: Any) -> bool:
+    def _access_service_filter(
+        self, request: Any, message: Any = None, handler: Any = None, **_: Any
+    ) -> bool:
         # several access services share the channel: answer only requests naming this one
         return getattr(request, "name", None) == settings.NAME
 
@@ -59,11 +61,19 @@ class AccessService:
             f"{type(self).__name__}.auth_request_request_model must be set (e.g. AccessCheckRequest)"
         )
         rpc_server.add_filter(self._access_service_filter, ACCESS_CHANNEL, AUTH_TYPE)
-        rpc_server.register_handler(ACCESS_CHANNEL, AUTH_TYPE, self.auth_request_request_model,
-                                    AccessCheckResponse, self.rpc_check_access)
+        rpc_server.register_handler(
+            ACCESS_CHANNEL,
+            AUTH_TYPE,
+            self.auth_request_request_model,
+            AccessCheckResponse,
+            self.rpc_check_access,
+        )
         if self.implements_session_handling and not self._session_handles:
-            log.warning("%s handles sessions but no dispatcher was given: call register_session_handlers"
-                        "(core.messages)", type(self).__name__)
+            log.warning(
+                "%s handles sessions but no dispatcher was given: call register_session_handlers"
+                "(core.messages)",
+                type(self).__name__,
+            )
 
     def rpc_check_access(self, request: Any, message: Any = None) -> AccessCheckResponse:
         """Check the vehicle of ``request`` (the RPC handler; ``message`` is the RPC envelope)."""
@@ -138,8 +148,11 @@ class Backend(AccessService):
     """
 
     def __init__(self, implements_session_handling: bool = True, *, dispatcher: Any = None) -> None:
-        warnings.warn("Backend is deprecated: inherit AccessService or AccessServiceWithSessions",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Backend is deprecated: inherit AccessService or AccessServiceWithSessions",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             super().__init__(implements_session_handling, dispatcher=dispatcher)

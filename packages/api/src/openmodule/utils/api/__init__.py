@@ -36,10 +36,15 @@ class ApiException(Exception):
     Usage: ``raise ApiException(503, "maintenance")``
     """
 
-    def __init__(self, status_code: int, msg: str = "", response: Any = None, *, _internal: bool = False) -> None:
+    def __init__(
+        self, status_code: int, msg: str = "", response: Any = None, *, _internal: bool = False
+    ) -> None:
         if not _internal:
-            warnings.warn("openmodule.utils.api is deprecated: use an HTTP client library directly",
-                          DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "openmodule.utils.api is deprecated: use an HTTP client library directly",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         super().__init__(status_code, msg)
         self.status = status_code
         self.msg = msg
@@ -68,10 +73,20 @@ class Api:
     Usage: ``Api("http://127.0.0.1:8080", AuthMethod.header, False, user="X-Token", password="t").get("x")``
     """
 
-    def __init__(self, host: str, auth_type: AuthMethod | str, verify_ssl: bool, user: str = "user",
-                 password: str = "password", timeout: float = 10) -> None:
-        warnings.warn("openmodule.utils.api.Api is deprecated: use an HTTP client library directly",
-                      DeprecationWarning, stacklevel=2)
+    def __init__(
+        self,
+        host: str,
+        auth_type: AuthMethod | str,
+        verify_ssl: bool,
+        user: str = "user",
+        password: str = "password",
+        timeout: float = 10,
+    ) -> None:
+        warnings.warn(
+            "openmodule.utils.api.Api is deprecated: use an HTTP client library directly",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         self.host = host.rstrip("/")
         self.auth_type = AuthMethod(auth_type)
         self.verify_ssl = verify_ssl
@@ -99,9 +114,16 @@ class Api:
     def _url(self, url: str) -> str:
         return f"{self.host}/{url}"
 
-    def _call(self, method: str, url: str, payload: Any = None, json_response: bool = True,
-              params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-              timeout: float | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        url: str,
+        payload: Any = None,
+        json_response: bool = True,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         full = self._url(url)
         if params:
             full += ("&" if "?" in full else "?") + urllib.parse.urlencode(params, doseq=True)

@@ -73,6 +73,7 @@ _LETTERS = string.ascii_uppercase
 def _r(c_from: str, c_to: str) -> Replacement:
     return Replacement.model_validate({"from": c_from, "to": c_to})
 
+
 legacy_lpr_charset = Charset(
     allowed=string.digits + _LETTERS.replace("O", "").replace("Q", ""),
     replacements=[

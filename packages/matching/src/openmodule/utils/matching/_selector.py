@@ -22,8 +22,17 @@ LOADED = "LOADED"
 OTHER = "OTHER"
 
 _RECORD_KEYS = frozenset(
-    ("plate", "country", "plate_scheme", "plate_scheme_version", "plate_conv", "exactitude", "used_scheme",
-     "used_version", "id")
+    (
+        "plate",
+        "country",
+        "plate_scheme",
+        "plate_scheme_version",
+        "plate_conv",
+        "exactitude",
+        "used_scheme",
+        "used_version",
+        "id",
+    )
 )
 
 MatchingDb = dict[str, dict[int, list[Record]]]
@@ -118,7 +127,9 @@ class PlateYamlSelector:
         except FileNotFoundError:
             return LOADED
         except (OSError, UnicodeDecodeError) as exc:
-            log.warning("cannot read scheme revision file %s (%s), using the loaded schemes", self.revision_file, exc)
+            log.warning(
+                "cannot read scheme revision file %s (%s), using the loaded schemes", self.revision_file, exc
+            )
             return self.revision if self.revision is not None else LOADED
 
     def reload_yamls(self) -> bool:
@@ -140,8 +151,11 @@ class PlateYamlSelector:
             schemes["LEGACY"][0] = legacy
             self.schemes = schemes
             self.revision = revision
-            log.info("loaded plate schemes (revision %s): %s", revision,
-                     ", ".join(f"{s}-{v}" for s in sorted(schemes) for v in sorted(schemes[s])))
+            log.info(
+                "loaded plate schemes (revision %s): %s",
+                revision,
+                ", ".join(f"{s}-{v}" for s in sorted(schemes) for v in sorted(schemes[s])),
+            )
             return True
 
     def _load_files(self) -> list[PlateYaml]:
@@ -173,13 +187,19 @@ class PlateYamlSelector:
         plate_yaml = self.get_best_yaml(scheme, version)
         converted = plate_yaml.convert(plate)
         if return_matched_yaml:
-            return {"plate": converted, "scheme": plate_yaml.scheme, "version": plate_yaml.version,
-                    "exactitude": plate_yaml.exactitude}
+            return {
+                "plate": converted,
+                "scheme": plate_yaml.scheme,
+                "version": plate_yaml.version,
+                "exactitude": plate_yaml.exactitude,
+            }
         return converted
 
     def get_all_exactitudes_decreasing(self) -> list[float]:
         """Every distinct exactitude of the loaded schemes, highest first."""
-        return sorted({y.exactitude for versions in self.schemes.values() for y in versions.values()}, reverse=True)
+        return sorted(
+            {y.exactitude for versions in self.schemes.values() for y in versions.values()}, reverse=True
+        )
 
     # -- the matching db -------------------------------------------------------------------------------
 
@@ -193,9 +213,16 @@ class PlateYamlSelector:
         matched = self.convert(plate, scheme, version, return_matched_yaml=True)
         assert isinstance(matched, dict)
         return {
-            "plate": plate, "country": country, "plate_scheme": scheme, "plate_scheme_version": version,
-            "plate_conv": matched["plate"], "exactitude": matched["exactitude"],
-            "used_scheme": matched["scheme"], "used_version": matched["version"], "id": id, **kwargs,
+            "plate": plate,
+            "country": country,
+            "plate_scheme": scheme,
+            "plate_scheme_version": version,
+            "plate_conv": matched["plate"],
+            "exactitude": matched["exactitude"],
+            "used_scheme": matched["scheme"],
+            "used_version": matched["version"],
+            "id": id,
+            **kwargs,
         }
 
     @staticmethod
@@ -208,7 +235,14 @@ class PlateYamlSelector:
         records.append(record)
 
     def insert_into_db_and_create_record(
-        self, db: MatchingDb, plate: str, country: str, scheme: str, version: int, id: Any = None, **kwargs: Any
+        self,
+        db: MatchingDb,
+        plate: str,
+        country: str,
+        scheme: str,
+        version: int,
+        id: Any = None,
+        **kwargs: Any,
     ) -> Record:
         """:meth:`create_db_record` and :meth:`insert_into_db` in one; returns the record."""
         record = self.create_db_record(plate, country, scheme, version, id, **kwargs)
@@ -241,10 +275,15 @@ class PlateYamlSelector:
                 alts.append({"plate": alt[0], "confidence": alt[1]})
             else:
                 alts.append({"plate": alt, "confidence": plate_confidence})
-        return {"plate": {"plate": plate, "confidence": plate_confidence}, "country": countries,
-                "alternatives": alts}
+        return {
+            "plate": {"plate": plate, "confidence": plate_confidence},
+            "country": countries,
+            "alternatives": alts,
+        }
 
-    def _search_order(self, countries: list[str], db: Mapping[str, Mapping[int, list[Record]]]) -> list[list[Record]]:
+    def _search_order(
+        self, countries: list[str], db: Mapping[str, Mapping[int, list[Record]]]
+    ) -> list[list[Record]]:
         order: list[list[Record]] = []
         visited: set[tuple[str, int]] = set()
 
@@ -274,8 +313,13 @@ class PlateYamlSelector:
                 if version == 0 and not self.legacy_in_default_country_order:
                     continue  # searched with the other legacy lists in step 3
                 visit(code, version)
-        rest = [(c, v, records) for c, versions in db.items() if c not in step1
-                for v, records in sorted(versions.items(), key=lambda item: item[0], reverse=True) if records]
+        rest = [
+            (c, v, records)
+            for c, versions in db.items()
+            if c not in step1
+            for v, records in sorted(versions.items(), key=lambda item: item[0], reverse=True)
+            if records
+        ]
         exactitudes = sorted({records[0].get("exactitude", 0.0) for _, _, records in rest}, reverse=True)
         for exactitude in exactitudes:
             for country, version, records in rest:

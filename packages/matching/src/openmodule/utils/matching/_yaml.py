@@ -146,8 +146,11 @@ BUILTIN_SCHEMES: dict[str, dict[str, Any]] = {
         "exactitude": 0.0,
         "kept_separators": "NONE",
         "replacements": [
-            {"from": "O", "to": "0"}, {"from": "Q", "to": "0"}, {"from": "Ä", "to": "A"},
-            {"from": "Ö", "to": "0"}, {"from": "Ü", "to": "U"},
+            {"from": "O", "to": "0"},
+            {"from": "Q", "to": "0"},
+            {"from": "Ä", "to": "A"},
+            {"from": "Ö", "to": "0"},
+            {"from": "Ü", "to": "U"},
         ],
     },
     "DEFAULT-5.yml": {

@@ -52,11 +52,14 @@ class PackageReader:
 
     def get_service_by_name(self, service: str) -> ServiceSetting | None:
         """The package named ``service``, or ``None`` if it is not installed."""
-        response = self._call("get_service_by_name", ConfigGetServiceByNameRequest(name=service),
-                              ConfigGetServiceResponse)
+        response = self._call(
+            "get_service_by_name", ConfigGetServiceByNameRequest(name=service), ConfigGetServiceResponse
+        )
         return response.service  # type: ignore[no-any-return]
 
-    def list_all_services(self, prefix: str | None = None, compute_id: int | None = None) -> list[ServiceSetting]:
+    def list_all_services(
+        self, prefix: str | None = None, compute_id: int | None = None
+    ) -> list[ServiceSetting]:
         """All packages whose name starts with ``prefix`` (all with ``None``)."""
         request = ConfigGetInstalledServicesRequest(compute_id=compute_id, prefix=prefix)
         return self._call("get_services", request, ConfigGetServicesResponse).services  # type: ignore[no-any-return]
@@ -64,17 +67,26 @@ class PackageReader:
     def list_by_hardware_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
         """Hardware packages (``hw_*``) with a hardware type starting with ``prefix``."""
         request = ConfigGetServicesByHardwareTypeRequest(compute_id=compute_id, hardware_type_prefix=prefix)
-        return self._call("get_services_by_hardware_type", request,  # type: ignore[no-any-return]
-                          ConfigGetServicesResponse).services
+        return self._call(
+            "get_services_by_hardware_type",
+            request,  # type: ignore[no-any-return]
+            ConfigGetServicesResponse,
+        ).services
 
     def list_by_parent_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
         """Service packages (``om_*``) with a parent type starting with ``prefix``."""
         request = ConfigGetServicesByParentTypeRequest(compute_id=compute_id, parent_type_prefix=prefix)
-        return self._call("get_services_by_parent_type", request,  # type: ignore[no-any-return]
-                          ConfigGetServicesResponse).services
+        return self._call(
+            "get_services_by_parent_type",
+            request,  # type: ignore[no-any-return]
+            ConfigGetServicesResponse,
+        ).services
 
     def list_by_software_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
         """Service packages (``om_*``) with a software type starting with ``prefix``."""
         request = ConfigGetServicesBySoftwareTypeRequest(compute_id=compute_id, software_type_prefix=prefix)
-        return self._call("get_services_by_software_type", request,  # type: ignore[no-any-return]
-                          ConfigGetServicesResponse).services
+        return self._call(
+            "get_services_by_software_type",
+            request,  # type: ignore[no-any-return]
+            ConfigGetServicesResponse,
+        ).services

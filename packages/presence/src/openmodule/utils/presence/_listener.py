@@ -157,8 +157,13 @@ class PresenceListener:
         client = rpc_client or self.rpc_client
         assert client is not None, "init_present_vehicles needs an rpc_client (e.g. core.rpc_client)"
         try:
-            response = client.rpc("tracking", "get-present", PresenceRPCRequest(gate=self.gate),
-                                  PresenceRPCResponse, timeout=timeout)
+            response = client.rpc(
+                "tracking",
+                "get-present",
+                PresenceRPCRequest(gate=self.gate),
+                PresenceRPCResponse,
+                timeout=timeout,
+            )
         except Exception:
             self.log.exception("could not get the present vehicles of gate %s from tracking", self.gate)
             return
@@ -169,7 +174,9 @@ class PresenceListener:
 
     def _accepts(self, message: PresenceBaseMessage) -> bool:
         if self.gate is not None and message.gateway.gate != self.gate:
-            self.log.debug("ignoring %s of gate %r (listening to %r)", message.type, message.gateway.gate, self.gate)
+            self.log.debug(
+                "ignoring %s of gate %r (listening to %r)", message.type, message.gateway.gate, self.gate
+            )
             return False
         return True
 
@@ -187,17 +194,27 @@ class PresenceListener:
                 return
             present = self._present.get(message.gateway.gate)
             if present is None:
-                self.log.error("leave of vehicle %s at gate %s, but no vehicle is present: ignored",
-                               message.vehicle_id, message.gateway.gate)
+                self.log.error(
+                    "leave of vehicle %s at gate %s, but no vehicle is present: ignored",
+                    message.vehicle_id,
+                    message.gateway.gate,
+                )
                 return
             if present.vehicle.id != message.vehicle_id:
                 if message.vehicle_id in self._left_ids:
-                    self.log.warning("late leave of vehicle %s, which already left gate %s: ignored",
-                                     message.vehicle_id, message.gateway.gate)
+                    self.log.warning(
+                        "late leave of vehicle %s, which already left gate %s: ignored",
+                        message.vehicle_id,
+                        message.gateway.gate,
+                    )
                     return
                 # the reference emitted on_leave with the leaving vehicle; keep the enter/leave pairs intact
-                self.log.error("leave of vehicle %s at gate %s where %s is present: leaving the present vehicle",
-                               message.vehicle_id, message.gateway.gate, present.vehicle)
+                self.log.error(
+                    "leave of vehicle %s at gate %s where %s is present: leaving the present vehicle",
+                    message.vehicle_id,
+                    message.gateway.gate,
+                    present.vehicle,
+                )
             self._leave(message.gateway.gate)
 
     def _on_forward_message(self, message: PresenceForwardMessage) -> None:
@@ -225,8 +242,11 @@ class PresenceListener:
             if present is not None:
                 self.on_change(vehicle, message.gateway)
             else:
-                self.log.warning("change of vehicle %s at gate %s which was not present: treated as enter",
-                                 message.vehicle_id, gate)
+                self.log.warning(
+                    "change of vehicle %s at gate %s which was not present: treated as enter",
+                    message.vehicle_id,
+                    gate,
+                )
                 self.on_enter(vehicle, message.gateway)
 
     # -- processing ---------------------------------------------------------------------------------
@@ -238,15 +258,23 @@ class PresenceListener:
             gate = message.gateway.gate
             if gate in self._present:
                 # an enter while a vehicle is present: its leave never came, synthesize it first
-                self.log.warning("%s of vehicle %s at gate %s while %s is present: leaving it first", kind,
-                                 message.vehicle_id, gate, self._present[gate].vehicle)
+                self.log.warning(
+                    "%s of vehicle %s at gate %s while %s is present: leaving it first",
+                    kind,
+                    message.vehicle_id,
+                    gate,
+                    self._present[gate].vehicle,
+                )
                 self._leave(gate)
             vehicle = vehicle_from_presence_message(message)
             self._store(message, vehicle)
             self.on_enter(vehicle, message.gateway)
 
-    def _process_direction(self, message: PresenceForwardMessage | PresenceBackwardMessage,
-                           event: EventListener[Vehicle, Gateway]) -> None:
+    def _process_direction(
+        self,
+        message: PresenceForwardMessage | PresenceBackwardMessage,
+        event: EventListener[Vehicle, Gateway],
+    ) -> None:
         if not self._accepts(message):
             return
         with self._lock:
@@ -272,8 +300,14 @@ class PresenceListener:
         self._left_ids.add(present.vehicle.id)
         now = time.monotonic()
         left = [entry for entry in self._left.get(gate, []) if entry.expiry > now]
-        left.append(_Left(present.area, _clean(present.vehicle.lpr.id) if present.vehicle.lpr else "",
-                          present.vehicle.has_media(), now + self.deduplication_timeout.total_seconds()))
+        left.append(
+            _Left(
+                present.area,
+                _clean(present.vehicle.lpr.id) if present.vehicle.lpr else "",
+                present.vehicle.has_media(),
+                now + self.deduplication_timeout.total_seconds(),
+            )
+        )
         self._left[gate] = left[-100:]
         self.on_leave(present.vehicle, present.gateway)
 
@@ -292,20 +326,31 @@ class PresenceListener:
         vehicle = vehicle_from_presence_message(message)
         if present is not None and present.area != area:
             if vehicle.has_media() and not present.vehicle.has_media():
-                self.log.info("vehicle %s of area %s replaces %s without media at gate %s", vehicle, area,
-                              present.vehicle, gate)
+                self.log.info(
+                    "vehicle %s of area %s replaces %s without media at gate %s",
+                    vehicle,
+                    area,
+                    present.vehicle,
+                    gate,
+                )
                 self._leave(gate)
                 return False
-            return self._remember_drop(vehicle_id, f"{kind} of {vehicle} at gate {gate} from area {area}: "
-                                                   f"{present.vehicle} of area {present.area} is present")
+            return self._remember_drop(
+                vehicle_id,
+                f"{kind} of {vehicle} at gate {gate} from area {area}: "
+                f"{present.vehicle} of area {present.area} is present",
+            )
         now = time.monotonic()
         plate = _clean(vehicle.lpr.id) if vehicle.lpr else ""
         for entry in self._left.get(gate, []):
             if entry.expiry <= now or entry.area == area:
                 continue
             if not vehicle.has_media() or (plate and plate == entry.plate):
-                return self._remember_drop(vehicle_id, f"{kind} of {vehicle} at gate {gate} from area {area}: "
-                                                       f"same vehicle just left area {entry.area}")
+                return self._remember_drop(
+                    vehicle_id,
+                    f"{kind} of {vehicle} at gate {gate} from area {area}: "
+                    f"same vehicle just left area {entry.area}",
+                )
         return False
 
     def _remember_drop(self, vehicle_id: int, reason: str) -> bool:
