@@ -4,11 +4,13 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 import pytest
 import zmq
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from pydantic import field_validator
 
 from openmodule.messaging import (
     MessageLoop,
@@ -299,3 +301,48 @@ def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamesp
     ran: list[int] = []
     bus.dispatcher.after_burst(lambda: ran.append(1))
     assert ran == [1]
+
+
+def test_one_message_with_an_impossible_timestamp_never_ends_the_loop(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+) -> None:
+    # Each of these raised OverflowError inside validation, escaped the dispatcher and ended the
+    # receiving thread (and with it the service): now each is one counted validation error.
+    got: list[int] = []
+    bus.dispatcher.register_handler("ts", Demo, lambda m: got.append(m.value))
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    impossible = [1e300, -1e300, "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
+    for stamp in impossible:
+        body = {"type": "demo", "name": "x", "value": 0, "timestamp": stamp}
+        raw_pub.send_multipart([b"ts", orjson.dumps(body)])
+    # a millisecond timestamp is valid input (read as pydantic v1 read it)
+    raw_pub.send_multipart(
+        [b"ts", orjson.dumps({"type": "demo", "name": "x", "value": 1, "timestamp": 1.7e12})]
+    )
+    wait_until(lambda: got == [1], message="the valid message after the impossible ones")
+    assert bus.loop.running
+    assert bus.loop.drops == {"validation_error": len(impossible)}
+
+
+def test_a_validator_raising_anything_is_a_counted_validation_error(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+) -> None:
+    class Picky(ZMQMessage):
+        type: str = "demo"
+        value: int
+
+        @field_validator("value")
+        @classmethod
+        def _explode(cls, value: int) -> int:
+            if value < 0:
+                raise KeyError("not a ValueError: pydantic lets it through")
+            return value
+
+    got: list[int] = []
+    bus.dispatcher.register_handler("picky", Picky, lambda m: got.append(m.value))
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    raw_pub.send_multipart([b"picky", Demo(value=-1).json_bytes()])
+    raw_pub.send_multipart([b"picky", Demo(value=2).json_bytes()])
+    wait_until(lambda: got == [2], message="the valid message after the exploding one")
+    assert bus.loop.running
+    assert bus.loop.drops == {"validation_error": 1}

@@ -86,6 +86,40 @@ def test_timestamp_inputs_are_normalized_to_naive_utc() -> None:
     assert datetime_to_timestamp(datetime(1970, 1, 2, 1, tzinfo=timezone(timedelta(hours=1)))) == 86400.0
 
 
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (1706702400.5, datetime(2024, 1, 31, 12, 0, 0, 500000)),  # seconds, the wire's unit
+        (1706702400500, datetime(2024, 1, 31, 12, 0, 0, 500000)),  # milliseconds (pydantic v1 reading)
+        (1706702400500000, datetime(2024, 1, 31, 12, 0, 0, 500000)),  # microseconds
+        (-1e12, datetime(1938, 4, 24, 22, 13, 20)),  # negative milliseconds
+    ],
+)
+def test_epoch_numbers_above_2e10_are_read_as_smaller_units(number: float, expected: datetime) -> None:
+    assert ZMQMessage(type="x", timestamp=number).timestamp == expected
+    assert Demo(text="", at=number).at == expected  # the Datetime annotation reads them alike
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1e300,
+        -1e300,
+        3.1e20,
+        float("nan"),
+        float("inf"),
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:00:00-05:00",
+    ],
+)
+def test_datetimes_without_a_naive_utc_form_are_validation_errors(value: object) -> None:
+    # An OverflowError here used to escape validation and end a service's receiving thread.
+    with pytest.raises(ValidationError, match="out of range"):
+        ZMQMessage(type="x", timestamp=value)
+    with pytest.raises(ValidationError, match="out of range"):
+        Demo(text="", at=value)
+
+
 def test_name_defaults_to_settings_name(config) -> None:
     assert ZMQMessage(type="x").name == "bus-test"
     assert ZMQMessage(type="x", name=None).name == "bus-test"

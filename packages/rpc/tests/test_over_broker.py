@@ -10,8 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 import pytest
+from pydantic import field_validator
 
 from openmodule.messaging import receive_drops
+from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient
 
 
@@ -103,6 +105,44 @@ def test_malformed_envelopes_never_stop_the_server(echo_server, raw, bus, models
     assert reply["rpc_id"] == rpc_id and reply["response"] == {"value": 2, "text": "", "status": "ok"}
     assert echo_server._thread.is_alive()
     assert bus.client.rpc("echo", "echo", models.EchoRequest(value=3), models.EchoResponse).value == 3
+
+
+def test_requests_that_fail_conversion_get_a_validation_error_reply(bus, make_server, wait_served, raw):
+    # A timestamp without a date and a payload validator raising a non-ValueError both escaped
+    # validation (no reply, and in the first case an OverflowError): each is now the caller's bad input.
+    class Picky(OpenModuleModel):
+        value: int
+
+        @field_validator("value")
+        @classmethod
+        def _explode(cls, value: int) -> int:
+            if value < 0:
+                raise KeyError("not a ValueError")
+            return value
+
+    def handler(request, message):
+        """echo"""
+        return {"value": request.value}
+
+    server = make_server()
+    server.register_handler("picky", "picky", Picky, Picky, handler)
+    server.run_as_thread()
+    wait_served(server, "picky")
+    for stamp, value in [(1e300, 1), ("0001-01-01T00:00:00+01:00", 1), (1, -1)]:
+        rpc_id = str(uuid.uuid4())
+        body = {
+            "type": "picky",
+            "name": "raw",
+            "timestamp": stamp,
+            "rpc_id": rpc_id,
+            "request": {"value": value},
+        }
+        raw.request("picky", body)
+        topic, reply = raw.receive()
+        assert topic == "rpc-rep-picky"
+        assert reply["response"]["status"] == "validation_error", reply
+    assert server.counts["validation_error"] == 3
+    assert bus.client.rpc("picky", "picky", Picky(value=4), Picky).value == 4
 
 
 def test_requests_of_longer_channel_names_are_skipped_unread(echo_server, raw):

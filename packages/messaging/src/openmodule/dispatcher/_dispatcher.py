@@ -246,13 +246,16 @@ class MessageDispatcher:
                 parsed = listener.message_class.__pydantic_validator__.validate_python(message)
             else:
                 parsed = listener.message_class.model_validate(message)
-        except ValidationError as exc:
+        except Exception as exc:
+            # Any failure to build the model is bad input, not only pydantic's ValidationError: a
+            # custom validator may raise anything, and it must never end the receiving thread.
             if self.raise_validation_errors:
                 raise
+            detail = exc if isinstance(exc, ValidationError) else repr(exc)
             self.drops.drop(
                 "validation_error",
                 listener.topic,
-                f"Invalid message received for {listener.message_class.__name__}: {exc}",
+                f"Invalid message received for {listener.message_class.__name__}: {detail}",
             )
             return
         try:

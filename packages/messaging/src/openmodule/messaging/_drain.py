@@ -10,7 +10,7 @@ import orjson
 import zmq
 
 from openmodule.dispatcher._drops import DropLog
-from openmodule.messaging._wire import decode_frames
+from openmodule.messaging._wire import decode_frames, receive_drops
 
 #: Messages handled per call before the caller looks at subscription changes and stop requests again.
 BATCH = 256
@@ -68,7 +68,16 @@ def drain_socket(
                 except (UnicodeDecodeError, orjson.JSONDecodeError):
                     data = None
                 if type(data) is dict:
-                    handle(topic, data)
+                    try:
+                        handle(topic, data)
+                    except zmq.ContextTerminated:
+                        raise
+                    except Exception as exc:
+                        # Handlers count their own errors; this catches what escapes them, so no
+                        # message can end the receiving thread.
+                        (drops or receive_drops).drop(
+                            "handler_error", topic, f"{handle!r} raised {exc!r}", exc_info=True
+                        )
                     continue
                 frames = [raw_topic, body]
             else:

@@ -83,8 +83,29 @@ def datetime_to_timestamp(dt: datetime) -> float:
 
 def _to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)  # keeps a datetime subclass (not hot)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)  # keeps a datetime subclass (not hot)
+        except OverflowError:
+            # 0001-01-01T00:00:00+01:00 has no UTC form: a ValueError is what pydantic reports as invalid
+            # input (an OverflowError would escape validation and end the receiving thread).
+            raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from None
     return value
+
+
+#: pydantic v1's reading of epoch numbers (what deployed senders rely on): a value above 2e10 is taken as
+#: milliseconds (then microseconds, nanoseconds) and divided by 1000 until it is not.
+_MS_WATERSHED = 2e10
+#: Beyond this no unit makes a date out of the number (v1 clamped to datetime.max; we refuse it).
+_MAX_EPOCH_NUMBER = 3e20
+
+
+def _from_epoch(value: float) -> datetime:
+    """Naive UTC datetime of an epoch number; ``ValueError`` (a validation error) if it has none."""
+    if not -_MAX_EPOCH_NUMBER <= value <= _MAX_EPOCH_NUMBER:  # also NaN and the infinities
+        raise ValueError(f"epoch timestamp {value!r} is out of range")
+    while abs(value) > _MS_WATERSHED:
+        value /= 1000
+    return _EPOCH + timedelta(seconds=value)
 
 
 def _datetime_wrap(value: Any, handler: Any) -> datetime:
@@ -92,7 +113,9 @@ def _datetime_wrap(value: Any, handler: Any) -> datetime:
     # converted directly, everything else goes through pydantic and is then normalized.
     kind = type(value)
     if kind is float or kind is int:
-        return _EPOCH + timedelta(seconds=value)
+        if -_MS_WATERSHED <= value <= _MS_WATERSHED:  # seconds: the wire's unit (hot path, no call)
+            return _EPOCH + timedelta(seconds=value)
+        return _from_epoch(value)
     if kind is datetime and value.tzinfo is None:
         return value
     result = handler(value)
@@ -103,7 +126,9 @@ def _timestamp_wrap(value: Any, handler: Any) -> datetime:
     # _datetime_wrap's fast cases repeated here: this runs for every message sent and received.
     kind = type(value)
     if kind is float or kind is int:
-        return _EPOCH + timedelta(seconds=value)
+        if -_MS_WATERSHED <= value <= _MS_WATERSHED:  # seconds: the wire's unit (hot path, no call)
+            return _EPOCH + timedelta(seconds=value)
+        return _from_epoch(value)
     if kind is datetime and value.tzinfo is None:
         return value
     return utcnow() if value is None else _datetime_wrap(value, handler)

@@ -84,6 +84,11 @@ def _record_schema(channel: str, type: str, request_class: type, response_class:
         _check_docstring(handler)
 
 
+def _error_text(exc: Exception) -> str:
+    """The ``exception`` text of a validation_error reply (pydantic's JSON error list when it has one)."""
+    return exc.json() if isinstance(exc, pydantic.ValidationError) else repr(exc)
+
+
 def _is_canonical_id(value: Any) -> bool:
     """True for text that is exactly ``str(UUID(value))`` (called after the envelope validated)."""
     return (
@@ -242,11 +247,11 @@ class RPCServer:
     def _process(self, channel: str, message: dict[str, Any]) -> None:
         try:
             request = validate_as(RPCRequest, message)
-        except pydantic.ValidationError as exc:
+        except Exception as exc:  # any conversion failure is the caller's bad input, not ours
             self._bad_input.log(
                 "invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope"
             )
-            self._error(channel, "unknown", None, RPCServerError.validation_error, exc.json())
+            self._error(channel, "unknown", None, RPCServerError.validation_error, _error_text(exc))
             return
 
         if self.filter_resource and request.resource:
@@ -272,11 +277,11 @@ class RPCServer:
         try:
             # A missing or null payload is an empty request (12.x crashed on it and never answered).
             payload = validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
-        except pydantic.ValidationError as exc:
+        except Exception as exc:
             self._bad_input.log(
                 "invalid RPC request %s/%s: %s", channel, request.type, exc, key=f"request:{channel}"
             )
-            self._error(channel, request.type, rpc_id, RPCServerError.validation_error, exc.json())
+            self._error(channel, request.type, rpc_id, RPCServerError.validation_error, _error_text(exc))
             return
 
         if self.filters:
