@@ -332,3 +332,36 @@ def test_blocking_calls_get_errors_parsed_ahead(bus, make_server, wait_served, m
     for value in (1, 2):
         with pytest.raises(RPCClient.ServerHandlerError, match=f"bad value {value}"):
             bus.client.rpc("failing", "x", models.EchoRequest(value=value), models.EchoResponse)
+
+
+@pytest.mark.parametrize("status", [[1], {}, {"a": [1]}, 1, None])
+def test_a_reply_whose_status_is_not_text_fails_the_call_at_once(bus, raw, models, status):
+    # A list or an object as status raised a builtin TypeError (unhashable) in the receiving thread:
+    # the blocking caller then waited out its whole timeout and got the TypeError after it.
+    done = threading.Event()
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            bus.client.rpc("fake", "x", models.EchoRequest(value=1), models.EchoResponse, timeout=30)
+        except BaseException as exc:
+            outcome.append(exc)
+        done.set()
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while not done.is_set():
+        # the caller's id is only known once it is pending: answer every call that waits
+        for rpc_id in list(bus.client._pending._entries):
+            _reply(raw, "fake", rpc_id, response={"status": status, "value": 3})
+        assert time.monotonic() < deadline, "the caller is still waiting: the reply did not end the call"
+        done.wait(0.05)
+    caller.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], RPCClient.ServerUnknownError), outcome
+    assert "unknown status" in str(outcome[0])
+    # the non-blocking form reads the reply when asked
+    entry = bus.client.rpc_non_blocking("fake", "x", models.EchoRequest(value=1), timeout=30)
+    _reply(raw, "fake", str(entry.rpc_id), response={"status": status})
+    with pytest.raises(RPCClient.ServerUnknownError, match="unknown status"):
+        entry.result(models.EchoResponse)

@@ -64,10 +64,20 @@ class _Malformed:
         self.payload = payload
 
 
+#: How much of a malformed reply an error message or log line quotes (replies can be of any size).
+_QUOTE = 200
+
+
+def _quote(value: Any) -> str:
+    """``repr(value)`` cut to ``_QUOTE`` characters."""
+    text = repr(value)
+    return text if len(text) <= _QUOTE else f"{text[:_QUOTE]}... ({len(text)} characters)"
+
+
 def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
     if type(response) is not dict:
         payload = response.payload if isinstance(response, _Malformed) else response
-        raise _errors.ServerUnknownError(f"the server's reply holds no response object: {payload!r}")
+        raise _errors.ServerUnknownError(f"the server's reply holds no response object: {_quote(payload)}")
     status = response.get("status", "ok")
     if status == "ok":
         if "status" in response:
@@ -77,8 +87,11 @@ def _parse_response(response: dict[str, Any], response_type: type[T]) -> T:
             return validate_as(response_type, response)
         except pydantic.ValidationError as exc:
             raise _errors.RPCValidationError.wrap(exc) from exc
-    if status not in _Status.__members__:
-        raise _errors.ServerUnknownError(f"the server answered with unknown status {status!r}: {response!r}")
+    # A status that is not text (a list or an object is unhashable) is as unknown as a misspelt one.
+    if type(status) is not str or status not in _Status.__members__:
+        raise _errors.ServerUnknownError(
+            f"the server answered with unknown status {_quote(status)}: {_quote(response)}"
+        )
     try:
         error = RPCErrorResult.model_validate(response)
     except pydantic.ValidationError as exc:
@@ -244,6 +257,11 @@ class RPCEntry:
                 self._parsed = (_parse_response(self.response, expect), None)
             except _errors.RPCClientException as exc:
                 self._parsed = (None, exc)
+            except Exception as exc:
+                # Never raise here: the waiting caller must be woken whatever the reply holds (an
+                # exception escaping to the receiving thread left it waiting out its whole timeout).
+                error = _errors.ServerUnknownError(f"the server's reply could not be read: {_quote(exc)}")
+                self._parsed = (None, error)
 
 
 class _Channel:
@@ -488,16 +506,19 @@ class RPCClient:
         if entry is LATE:
             self.late_responses += 1
             self._late_log.log(
-                "late RPC response dropped: %s %s (%s) arrived after its timeout", kind, key, name
+                "late RPC response dropped: %s %s (%s) arrived after its timeout",
+                _quote(kind),
+                key,
+                _quote(name),
             )
             return
         if type(payload) is not dict:
             self._late_log.log(
-                "malformed RPC response: %s %s (%s) has no response object: %r",
-                kind,
+                "malformed RPC response: %s %s (%s) has no response object: %s",
+                _quote(kind),
                 key,
-                name,
-                payload,
+                _quote(name),
+                _quote(payload),
                 key="malformed",
             )
             payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
