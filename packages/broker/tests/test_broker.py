@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import signal
 import subprocess
 import sys
@@ -178,6 +179,59 @@ def test_tap_prints_matching_traffic(context: zmq.Context, wait_until) -> None:
 
             wait_until(seen, message="tap output")
             assert "other" not in out.getvalue()
+        finally:
+            pub.close(0)
+            stop.set()
+            thread.join(10)
+        assert not thread.is_alive()
+
+
+def test_format_message_escapes_what_a_terminal_would_act_on() -> None:
+    body = (
+        '{"type": "\\u001b[2J", "name": "a\\u009b31mb", "k\\u001b]0;title\\u0007": "\\u202egnp.exe", '
+        '"ok": "ä € \\u2028"}'
+    ).encode()
+    line = format_message(b"topic\x1b[31m", body)
+    # no control, format or separator character reaches the terminal; the text stays readable
+    assert all(ch.isprintable() for ch in line), repr(line)
+    assert line.split(" ", 1)[1] == (
+        'topic\\x1b[31m type=\\x1b[2J name=a\\x9b31mb k\\x1b]0;title\\x07="\\u202egnp.exe" ok="ä € \\u2028"'
+    )
+
+
+def test_format_message_of_json_nested_too_deeply() -> None:
+    deep = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert format_message(b"t", deep).split(" ", 1)[1].startswith("t <JSON nested too deeply to show> b'{")
+    # nesting within what the parser handles is shown as it is
+    assert format_message(b"t", b'{"a": [[[1]]]}').split(" ", 1)[1] == "t type=None name=None a=[[[1]]]"
+
+
+def test_tap_survives_deep_nesting_and_escapes_control_characters(context: zmq.Context, wait_until) -> None:
+    with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") as broker:
+        out = io.StringIO()
+        stop = threading.Event()
+        thread = threading.Thread(target=run_tap, args=(broker.pub_endpoint, [], out, stop), daemon=True)
+        thread.start()
+        pub = context.socket(zmq.PUB)
+        pub.setsockopt(zmq.LINGER, 0)
+        pub.connect(broker.sub_endpoint)
+        deep = b'{"type": "deep", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        try:
+
+            def seen(marker: str) -> bool:
+                pub.send_multipart([b"nested", deep])
+                pub.send_multipart([b"esc\x1b[2J", b'{"type": "x\\u001b[31m", "name": "\\u009b1m"}'])
+                pub.send_multipart([b"after", json.dumps({"type": marker, "name": "n"}).encode()])
+                return f"after type={marker} name=n" in out.getvalue()
+
+            wait_until(lambda: seen("first"), message="tap output")
+            assert thread.is_alive()
+            # after the deep message and the escapes the tap still prints what comes next
+            wait_until(lambda: seen("second"), message="tap output after the bad messages")
+            text = out.getvalue()
+            assert "nested <JSON nested too deeply to show>" in text
+            assert "esc\\x1b[2J type=x\\x1b[31m name=\\x9b1m" in text
+            assert "\x1b" not in text and "\x9b" not in text
         finally:
             pub.close(0)
             stop.set()

@@ -70,20 +70,40 @@ def run_broker(sub: str, pub: str, *, exit_with_stdin: bool = False) -> int:
     return 0
 
 
+def _printable(text: str) -> str:
+    """``text`` with every character a terminal could act on escaped (``\\x1b``, ``\\x9b``, ``\\u202e``).
+
+    Control characters (C0 and C1: ESC and CSI start terminal escape sequences), format characters (bidi
+    overrides, zero-width) and line/paragraph separators are shown as Python escapes, never written raw.
+    """
+    if text.isprintable():  # the common case: one C-level pass
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def format_message(topic_frame: bytes, body: bytes) -> str:
-    """One readable line for a message: time, topic, type, name, then the other fields."""
+    """One readable line for a message: time, topic, type, name, then the other fields.
+
+    Everything taken from the message is escaped (``_printable``): the tap shows what was sent, it never
+    lets a message drive the terminal. JSON nested too deeply to read is shown as such.
+    """
     now = datetime.now(UTC).strftime("%H:%M:%S.%f")[:-3]
-    topic = topic_frame.decode("utf-8", errors="backslashreplace")
+    topic = _printable(topic_frame.decode("utf-8", errors="backslashreplace"))
     try:
         data: Any = json.loads(body)
+    except RecursionError:
+        return f"{now} {topic} <JSON nested too deeply to show> {body[:200]!r}"
     except ValueError:
         return f"{now} {topic} <invalid JSON> {body[:200]!r}"
     if not isinstance(data, dict):
         return f"{now} {topic} <not an object> {body[:200]!r}"
-    parts = [now, topic, f"type={data.pop('type', None)}", f"name={data.pop('name', None)}"]
-    data.pop("timestamp", None)
-    parts.extend(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in data.items())
-    return " ".join(parts)
+    try:
+        parts = [now, topic, f"type={data.pop('type', None)}", f"name={data.pop('name', None)}"]
+        data.pop("timestamp", None)
+        parts.extend(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in data.items())
+    except RecursionError:  # loads managed, dumps (deeper in the stack) did not
+        return f"{now} {topic} <JSON nested too deeply to show> {body[:200]!r}"
+    return _printable(" ".join(parts))
 
 
 def run_tap(pub: str, prefixes: Sequence[str], out: Any = None, stop: threading.Event | None = None) -> int:
@@ -110,7 +130,12 @@ def run_tap(pub: str, prefixes: Sequence[str], out: Any = None, stop: threading.
             if len(frames) != 2:
                 line = f"<{len(frames)} frames> {[f[:60] for f in frames]!r}"
             else:
-                line = format_message(frames[0], frames[1])
+                try:
+                    line = format_message(frames[0], frames[1])
+                except Exception as exc:  # a message the tap cannot show must not end the tap
+                    line = (
+                        f"<unreadable message: {type(exc).__name__}> {frames[0][:60]!r} {frames[1][:200]!r}"
+                    )
             print(line, file=out, flush=True)
     finally:
         sock.close(0)
