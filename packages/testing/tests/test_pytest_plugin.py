@@ -56,3 +56,64 @@ def test_om_database_is_migrated_and_empty(om_database):
         session.execute(text("INSERT INTO parking_session (plate) VALUES ('X')"))
     with om_database as session:
         assert session.execute(text("SELECT plate FROM parking_session")).scalar() == "X"
+
+
+def test_plugin_lets_1_4_style_models_imported_first_map(tmp_path):
+    """A service test whose first import declares models 1.4-style (plain annotations on SQLAlchemy's
+    declarative_base, nothing of openmodule imported yet) still collects: the plugin loads before it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    (tmp_path / "legacy_models.py").write_text(
+        textwrap.dedent(
+            """
+            from typing import List
+            from sqlalchemy import Column, ForeignKey, Integer
+            from sqlalchemy.orm import declarative_base, relationship
+
+            Base = declarative_base()
+
+            class Parent(Base):
+                __tablename__ = "parent"
+                id = Column(Integer, primary_key=True)
+                children: List["Child"] = relationship("Child", back_populates="parent")
+
+            class Child(Base):
+                __tablename__ = "child"
+                id = Column(Integer, primary_key=True)
+                parent_id = Column(Integer, ForeignKey("parent.id"))
+                parent = relationship("Parent", back_populates="children")
+            """
+        )
+    )
+    (tmp_path / "test_service.py").write_text(
+        textwrap.dedent(
+            """
+            from legacy_models import Child, Parent
+
+            def test_relationship_is_a_collection():
+                parent = Parent(children=[Child(), Child()])
+                assert len(parent.children) == 2 and parent.children[0].parent is parent
+            """
+        )
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

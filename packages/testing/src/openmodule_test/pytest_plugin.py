@@ -1,6 +1,10 @@
 """pytest fixtures for openmodule services (registered through the ``pytest11`` entry point).
 
-Fixtures (imports happen inside them, so loading the plugin costs nothing):
+Loading the plugin imports ``openmodule.database``, so that test modules whose models are declared
+1.4-style (plain annotations on SQLAlchemy's ``declarative_base()``) map even when they are imported before
+anything of openmodule (see ``openmodule.database.allow_legacy_annotations``).
+
+Fixtures (other imports happen inside them):
 
 - ``om_settings``: ``om_settings(NAME="x", ...)`` overrides settings for the test; restored afterwards.
 - ``om_broker``: a broker on free loopback TCP ports; settings BROKER_SUB/BROKER_PUB point at it.
@@ -24,6 +28,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+# import for its effect: test modules are imported after plugins, and a 1.4-style model module is often
+# the first thing a service's test imports
+import openmodule.database  # noqa: F401
 
 
 @pytest.fixture

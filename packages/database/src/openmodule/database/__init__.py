@@ -10,13 +10,16 @@ Usage::
         session.add(MyModel(...))
     db.shutdown()
 
+Importing this package lets 1.4-style models (plain annotations, no ``Mapped[]``, on SQLAlchemy's legacy
+``declarative_base()``) map; see ``allow_legacy_annotations``.
+
 Alembic is only imported by ``openmodule.database.migration`` (env.py files, the migration child process
 and ``openmodule_makemigration``).
 """
 
 from __future__ import annotations
 
-from openmodule.database._base import NAMING_CONVENTION, Base, declarative_base
+from openmodule.database._base import NAMING_CONVENTION, Base, allow_legacy_annotations, declarative_base
 from openmodule.database._files import database_path
 from openmodule.database.custom_types import CustomType, JSONEncodedDict, TZDateTime
 from openmodule.database.database import Database, active_databases, create_sqlite_engine, get_database
@@ -28,6 +31,9 @@ from openmodule.database.errors import (
     UnknownRevisionError,
 )
 from openmodule.database.testing import create_test_database, delete_database, truncate_all_tables
+
+# 1.4-style models (plain annotations on sqlalchemy.orm.declarative_base()) map as they did under 1.4
+allow_legacy_annotations()
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -42,6 +48,7 @@ __all__ = [
     "TZDateTime",
     "UnknownRevisionError",
     "active_databases",
+    "allow_legacy_annotations",
     "create_sqlite_engine",
     "create_test_database",
     "database_path",

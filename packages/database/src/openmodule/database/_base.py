@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, DeclarativeMeta
 
 #: constraint names SQLite batch migrations can find again (unnamed constraints cannot be dropped/altered)
 NAMING_CONVENTION: dict[str, str] = {
@@ -38,3 +38,22 @@ class Base(DeclarativeBase):
     """
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def allow_legacy_annotations() -> None:
+    """Let models declared 1.4-style on SQLAlchemy's legacy ``declarative_base()`` map under SQLAlchemy 2.
+
+    SQLAlchemy 1.4 ignored plain annotations (``children: List["Child"] = relationship(...)``); 2.0 refuses
+    them unless the class or a base sets ``__allow_unmapped__``. Services and their tests written for the
+    1.4 line declare exactly such models on ``sqlalchemy.orm.declarative_base()``, so the flag is set on
+    the metaclass of those legacy bases (``DeclarativeMeta``): a class attribute of the same name on a base
+    or model still wins, and 2.0-style ``DeclarativeBase`` classes (``Base`` here) keep rejecting a plain
+    annotation, which there is a mistake. Applied when ``openmodule.database`` is imported and when the
+    ``openmodule_test`` pytest plugin loads; calling it again is harmless.
+
+    Usage: ``allow_legacy_annotations()`` before importing 1.4-style models without importing openmodule.database
+    """
+    if "__allow_unmapped__" not in DeclarativeMeta.__dict__:
+        # a metaclass attribute is what getattr(model, "__allow_unmapped__") falls back to when no class in
+        # the model's MRO defines it, so explicit settings on a base or model are left untouched
+        DeclarativeMeta.__allow_unmapped__ = True  # type: ignore[attr-defined]
