@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from openmodule.database import Database, database_path, get_database
+from openmodule.database import Database, active_databases, database_path, get_database
 
 
 def test_migrate_on_open_in_child_process(make_alembic, db_folder, sql):
@@ -134,18 +134,34 @@ def test_session_options_and_flush(db, models):
 
 
 def test_one_database_per_file(db, db_folder):
-    with pytest.raises(AssertionError, match="already open"):
+    with pytest.raises(AssertionError, match="already exists"):
         Database(db_folder, "svc", alembic_path=db.alembic_path, main_process_migration=True)
     assert get_database(db_folder, "svc") is db
     db.shutdown()
     with pytest.raises(AssertionError):
         with db:
             pass
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="already closed"):
         db.shutdown()
     again = Database(db_folder, "svc", alembic_path=db.alembic_path, main_process_migration=True)
     assert again.is_open()
     again.shutdown()
+
+
+def test_registry_finds_a_database_by_any_spelling_of_its_path(make_alembic, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("work")
+    relative = os.path.join("work", "..", "sqlite")
+    db = Database(relative, "svc", alembic_path=make_alembic("r0001_initial"), main_process_migration=True)
+    for spelling in (database_path(relative, "svc"), database_path("sqlite", "svc"), db.path):
+        assert spelling in active_databases
+        assert spelling in active_databases.keys()
+        assert active_databases[spelling] is active_databases.get(spelling) is db
+    assert list(active_databases.keys()) == [db.path]  # stored once, absolute
+    db.shutdown()
+    for spelling in (database_path(relative, "svc"), db.path):
+        assert spelling not in active_databases and spelling not in active_databases.keys()
+    assert active_databases.get(db.path) is None
 
 
 def test_foreign_keys_enforced(db, models):

@@ -11,6 +11,8 @@ import time
 import pytest
 from sqlalchemy import text
 
+from openmodule.config import settings
+from openmodule.database import Database
 from openmodule.models.base import OpenModuleModel, ZMQMessage
 from openmodule.rpc import RPCClient, RPCServer
 from openmodule_test.alert import AlertTestMixin
@@ -153,6 +155,25 @@ class DatabaseMixinTest(SQLiteTestMixin):
     def test_2_tables_are_empty_again(self):
         with self.database as session:
             assert session.execute(text("SELECT count(*) FROM parking_session")).scalar() == 0
+
+    def test_3_a_second_database_in_the_same_folder(self):
+        folder = self.get_database_folder()
+        assert folder == self.database_folder and os.path.samefile(folder, self.database.db_folder)
+        other = Database(folder, "second", alembic_path=self.alembic_path)
+        try:
+            assert os.path.isfile(os.path.join(folder, "second.sqlite3"))
+        finally:
+            other.shutdown()
+            self.delete_database(other)
+        assert not os.path.exists(os.path.join(folder, "second.sqlite3"))
+
+
+class DatabaseFolderFromSettingsTest(SQLiteTestMixin):
+    alembic_path = os.path.join(FIXTURES, "service_db")
+    create_database = False
+
+    def test_folder_defaults_to_the_settings(self):
+        assert self.get_database_folder() == settings.DATABASE_FOLDER
 
 
 def service_main():

@@ -34,11 +34,19 @@ class SQLiteTestMixin(unittest.TestCase):
     database_name: ClassVar[str] = "database"
 
     @classmethod
+    def get_database_folder(cls) -> str:
+        """The folder of this class's test databases: ``database_folder`` or ``settings.DATABASE_FOLDER``.
+
+        Usage: ``Database(self.get_database_folder(), "other", alembic_path=self.alembic_path)``
+        """
+        return cls.database_folder or settings.DATABASE_FOLDER
+
+    @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         if not cls.create_database:
             return
-        folder = cls.database_folder or settings.DATABASE_FOLDER
+        folder = cls.get_database_folder()
         os.makedirs(folder, exist_ok=True)
         folder = os.path.abspath(folder)
         if folder not in _cleaned_folders:  # once per process: leftovers of an earlier, killed run

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import KeysView
 from types import TracebackType
 from typing import Any
 
@@ -46,8 +47,38 @@ __all__ = [
 
 log = logging.getLogger("openmodule.database")
 
-#: absolute database path -> the open ``Database`` of this process (one per file)
-active_databases: dict[str, Database] = {}
+
+class _DatabaseRegistry(dict[str, "Database"]):
+    """The open databases of this process by file path. Keys are stored absolute, and every lookup normalises
+    its key the same way, so ``database_path(folder, name) in active_databases`` (also on ``.keys()``) holds
+    for a relative folder, while two spellings of one file can never open it twice."""
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and super().__contains__(os.path.abspath(path))
+
+    def __getitem__(self, path: str) -> Database:
+        return super().__getitem__(os.path.abspath(path))
+
+    def __setitem__(self, path: str, database: Database) -> None:
+        super().__setitem__(os.path.abspath(path), database)
+
+    def __delitem__(self, path: str) -> None:
+        super().__delitem__(os.path.abspath(path))
+
+    def get(self, path: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(os.path.abspath(path), default)
+
+    def pop(self, path: str, *default: Any) -> Any:  # type: ignore[override]
+        return super().pop(os.path.abspath(path), *default)
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        # a plain dict_keys view tests membership on the raw keys, bypassing the normalisation above
+        return KeysView(self)
+
+
+#: absolute database path -> the open ``Database`` of this process (one per file); lookups accept any
+#: spelling of the path (``database_path(settings.DATABASE_FOLDER, settings.NAME) in active_databases``)
+active_databases: dict[str, Database] = _DatabaseRegistry()
 _registry_lock = threading.Lock()
 
 #: seconds SQLite waits for a lock held by another connection before "database is locked"
@@ -158,7 +189,8 @@ class Database:
         self._open = False
         with _registry_lock:
             assert self.path not in active_databases, (
-                f"Database {self.path} is already open in this process: shut the other instance down first"
+                f"Database {self.path} already exists in this process (it is open): shut the other instance down "
+                "first, or use get_database() to share it"
             )
             active_databases[self.path] = self
         try:
@@ -257,7 +289,7 @@ class Database:
 
     def shutdown(self) -> None:
         """Close the database (waits for running sessions) and free its path for a new ``Database``."""
-        assert self._open, f"Database {self.path} is already shut down"
+        assert self._open, f"Database {self.path} is already closed: shutdown() was called before"
         got_lock = self.lock.acquire(timeout=10)
         if not got_lock:
             log.warning("database %s: a session is still running after 10 s, shutting down anyway", self.path)
