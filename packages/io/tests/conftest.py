@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import zmq
+
+from openmodule.broker import BrokerProcess
+from openmodule.config import settings
+from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
+from openmodule.models.base import ZMQMessage
+
+ENV_KEYS = ["TESTING", "DEBUG", "NAME", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE"]
+
+
+class FlushMessage(ZMQMessage):
+    type: str = "flush-marker"
+    n: int
+
+
+@pytest.fixture(autouse=True)
+def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    settings.reset()
+    yield
+    settings.reset()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[BrokerProcess]:
+    """One real broker subprocess on free loopback ports for the whole session."""
+    with BrokerProcess() as handle:
+        yield handle
+
+
+@pytest.fixture
+def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+    """A publisher and a running message loop on the real broker. ``bus.send(*messages)`` publishes on
+    ``io`` and returns once the loop has handled them all: a marker published last on another topic comes
+    back last (one publisher, one subscriber: the broker keeps their order across topics)."""
+    config = SimpleNamespace(NAME="io-test", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
+    settings.configure(config)
+    context = zmq.Context()
+    publisher = Publisher(context, config)
+    loop = MessageLoop(context, config, name="io-test").start()
+    seen: list[int] = []
+    loop.dispatcher.register_handler("io-flush", FlushMessage, lambda m: seen.append(m.n))
+    # Subscribe to "io" now, so the subscription has reached the broker before a test builds its listener.
+    loop.dispatcher.register_handler("io", dict, lambda m: None, match_type=False)
+    wait_for_connection(publisher, loop, timeout=10)
+    counter = itertools.count()
+
+    def send(*messages: Any) -> None:
+        for message in messages:
+            publisher.publish(message, "io")
+        n = next(counter)
+        publisher.publish(FlushMessage(n=n), "io-flush")
+        deadline = time.monotonic() + 10
+        while n not in seen:
+            if time.monotonic() > deadline:
+                raise AssertionError("io messages were not handled within 10 s")
+            time.sleep(0.002)
+
+    yield SimpleNamespace(dispatcher=loop.dispatcher, send=send, publisher=publisher)
+    loop.stop()
+    publisher.close(0)
+    context.destroy(linger=0)
