@@ -260,6 +260,18 @@ def test_core_hands_its_rpc_client_to_databox(configured: Any) -> None:
     assert get_default_rpc_client() is None
 
 
+def test_core_is_registered_for_the_layers_below(configured: Any) -> None:
+    from openmodule.messaging import NoRunningCore, running_core, running_core_or_none
+
+    assert running_core_or_none() is None
+    instance = start(configured)
+    assert running_core() is instance
+    shutdown_openmodule()
+    assert running_core_or_none() is None
+    with pytest.raises(NoRunningCore, match="send_event needs a running openmodule core"):
+        running_core("send_event")
+
+
 def test_sigterm_handler_installed_and_restored(configured: Any) -> None:
     before = signal.getsignal(signal.SIGTERM)
     start(configured)

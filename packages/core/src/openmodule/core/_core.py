@@ -21,7 +21,7 @@ from openmodule.config import validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
 from openmodule.core._dsgvo import copy_dsgvo_config
 from openmodule.health import Health
-from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher
+from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher, set_running_core
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient
 from openmodule.threading import get_thread_wrapper
@@ -261,6 +261,7 @@ def init_openmodule(
                 context.term()
             raise
         _core, _owns_context = instance, owns_context
+        set_running_core(instance)
     try:
         instance.start()
         if logging:
@@ -314,6 +315,7 @@ def _teardown() -> None:
         signal.signal(signal.SIGTERM, _previous_sigterm if _previous_sigterm is not None else signal.SIG_DFL)
         _sigterm_installed = False
     _core = None
+    set_running_core(None)
     instance.shutdown()
     if _owns_context:
         instance.context.term()

@@ -20,6 +20,13 @@ from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._loop import MessageLoop
 from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
 from openmodule.messaging._publisher import Publisher
+from openmodule.messaging._running import (
+    NoRunningCore,
+    RunningCore,
+    running_core,
+    running_core_or_none,
+    set_running_core,
+)
 from openmodule.messaging._sockets import get_pub_socket, get_sub_socket
 from openmodule.messaging._wire import (
     decode_frames,
@@ -32,7 +39,9 @@ from openmodule.messaging._wire import (
 __all__ = [
     "PING_PREFIX",
     "MessageLoop",
+    "NoRunningCore",
     "Publisher",
+    "RunningCore",
     "decode_frames",
     "drain_socket",
     "encode_message",
@@ -40,7 +49,10 @@ __all__ = [
     "get_sub_socket",
     "receive_drops",
     "receive_message_from_socket",
+    "running_core",
+    "running_core_or_none",
     "send_message",
+    "set_running_core",
     "wait_for_connection",
     "wait_for_input",
 ]
