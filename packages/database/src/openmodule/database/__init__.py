@@ -24,6 +24,7 @@ from openmodule.database._files import database_path
 from openmodule.database.custom_types import CustomType, JSONEncodedDict, TZDateTime
 from openmodule.database.database import Database, active_databases, create_sqlite_engine, get_database
 from openmodule.database.errors import (
+    DatabaseNotWritableError,
     InvalidDatabaseFileError,
     MigrationConfigError,
     MigrationError,
@@ -40,6 +41,7 @@ __all__ = [
     "Base",
     "CustomType",
     "Database",
+    "DatabaseNotWritableError",
     "InvalidDatabaseFileError",
     "JSONEncodedDict",
     "MigrationConfigError",

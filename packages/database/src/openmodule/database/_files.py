@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sqlite3
@@ -34,30 +35,98 @@ def check_database_file(path: str) -> None:
         )
 
 
-def alembic_versions(path: str) -> list[str]:
-    """The revisions stored in the ``alembic_version`` table of the file (empty if none), read-only."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).fetchall()
-        if not rows:
-            return []
-        return sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version"))
-    finally:
-        conn.close()
+def _sqlite_error(exc: BaseException | None) -> sqlite3.Error | None:
+    # SQLAlchemy wraps the driver's error (``.orig``); alembic and our own code chain it (``__cause__``)
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, sqlite3.Error):
+            return exc
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, sqlite3.Error):
+            return orig
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
-def integrity_ok(path: str) -> bool:
-    """``PRAGMA integrity_check`` of the file says ``ok``."""
+def _backups_of(path: str) -> list[str]:
+    folder = os.path.dirname(path) or "."
+    base = os.path.basename(path[: -len(".sqlite3")] if path.endswith(".sqlite3") else path)
     try:
-        conn = sqlite3.connect(path, timeout=30)
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(
+        (
+            os.path.join(folder, n)
+            for n in names
+            if n.startswith(base + "_") and n.endswith(".sqlite3.backup")
+        ),
+        reverse=True,
+    )
+
+
+def _access_hint(path: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path))
+    parts = []
+    for what, target in (("file", path), ("folder", folder)):
         try:
-            return conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return False
+            st = os.stat(target)
+        except OSError as exc:
+            parts.append(f"the {what} {target} cannot be read ({exc.strerror})")
+            continue
+        parts.append(f"the {what} {target} has mode {st.st_mode & 0o7777:o}, owner uid {st.st_uid}")
+    return "; ".join(parts) + f"; this process runs as uid {os.geteuid()}"
+
+
+def environment_error(exc: BaseException, path: str) -> Exception | None:
+    """A ``MigrationError`` subclass saying what is wrong with the database file itself, or ``None``.
+
+    SQLite errors that no revision can cause or fix - a damaged file, a read-only file, folder or volume, a
+    full disk, a file that cannot be opened, a lock held by another process for longer than the busy
+    timeout - get a message that names the problem and what to do instead of "fix the revision".
+    """
+    from openmodule.database.errors import DatabaseNotWritableError, InvalidDatabaseFileError, MigrationError
+
+    error = _sqlite_error(exc)
+    if error is None:
+        return None
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error)
+    lowered = text.lower()
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in lowered or "not a database" in lowered:
+        backups = _backups_of(path)
+        restore = (
+            f"copy the newest backup ({backups[0]}) over it"
+            if backups
+            else "restore it from a backup of the device"
+        )
+        return InvalidDatabaseFileError(
+            f"The database file {path} is damaged (SQLite: {text}). It was not modified. Stop the service, then "
+            f"{restore} or move it away to start with an empty database, and restart."
+        )
+    if name in ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_CANTOPEN") or "readonly" in lowered:
+        return DatabaseNotWritableError(
+            f"The database file {path} cannot be opened for writing (SQLite: {text}): {_access_hint(path)}. "
+            "The service needs to write the file and to create files next to it (the -wal and -shm files of "
+            "the write-ahead log). Fix the owner or mode of the file and its folder, or mount the volume "
+            "read-write, and restart. Nothing was changed."
+        )
+    if name == "SQLITE_FULL" or "disk is full" in lowered:
+        return DatabaseNotWritableError(
+            f"The disk holding the database file {path} is full (SQLite: {text}). Free space on it and restart."
+        )
+    if name.startswith("SQLITE_IOERR"):
+        return MigrationError(
+            f"Reading or writing the database file {path} failed with an I/O error (SQLite: {text}). Check the "
+            "storage (dmesg, free space, the mount) and restart."
+        )
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "database is locked" in lowered:
+        return MigrationError(
+            f"The database file {path} stayed locked by another connection for longer than the busy timeout "
+            f"(SQLite: {text}). Stop the other process using it (another instance of this service?) and restart."
+        )
+    return None
 
 
 def copy_database(src: str, dst: str) -> None:
@@ -87,20 +156,77 @@ def make_backup(path: str, revisions: list[str]) -> str:
     return backup
 
 
-def restore_if_changed(path: str, backup: str | None) -> bool:
-    """After a failed migration: restore ``backup`` if the file is damaged or its revision moved on.
+#: the snapshot of a database that held nothing before its migration (no backup file is kept for it)
+EMPTY_SNAPSHOT = ":empty:"
 
-    The migration runs in one SQLite transaction, so normally the file is unchanged and nothing happens.
-    Returns whether the backup was restored.
-    """
-    if not backup or not os.path.exists(backup):
-        return False
+
+def content_digest(path: str) -> str:
+    """SHA-256 of the schema and every row of the database (``iterdump`` order) plus its ``user_version``."""
+    digest = hashlib.sha256()
+    conn = sqlite3.connect(path, timeout=30)
     try:
-        unchanged = integrity_ok(path) and alembic_versions(path) == alembic_versions(backup)
-    except sqlite3.DatabaseError:
-        unchanged = False
-    if unchanged:
-        return False
-    log.error("database %s changed or is damaged after a failed migration: restoring %s", path, backup)
-    copy_database(backup, path)
-    return True
+        digest.update(f"user_version={conn.execute('PRAGMA user_version').fetchone()[0]}\n".encode())
+        for line in conn.iterdump():
+            digest.update(line.encode("utf-8", "surrogatepass"))
+            digest.update(b"\n")
+    finally:
+        conn.close()
+    return digest.hexdigest()
+
+
+def _schema_entries(path: str) -> int:
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        return int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def restore_snapshot(path: str, snapshot: str) -> tuple[bool, str]:
+    """After a failed migration: put the state from before it back into ``path`` and verify it.
+
+    ``snapshot`` is the backup file made before migrating, or ``EMPTY_SNAPSHOT`` for a file that held nothing
+    (the half-created schema is removed). A migration can commit part of its work (``op.execute("COMMIT")``,
+    a PRAGMA, a crash between two transactions of a hand-written revision), so the file is restored whenever a
+    migration failed, not only when it looks changed. Never raises: returns whether the file now holds
+    exactly the snapshot's content, and a sentence for the error message.
+    """
+    try:
+        if snapshot == EMPTY_SNAPSHOT:
+            empty = sqlite3.connect(":memory:")
+            try:
+                target = sqlite3.connect(path, timeout=30)
+                try:
+                    empty.backup(target)
+                finally:
+                    target.close()
+            finally:
+                empty.close()
+            left = _schema_entries(path)
+            if left:
+                raise RuntimeError(f"{left} schema entries are left after emptying it")
+            log.error("database %s was empty before the failed migration: emptied it again", path)
+            return True, (
+                "The database was empty before the migration; its half-created schema was removed "
+                "(verified: empty again)."
+            )
+        copy_database(snapshot, path)
+        if content_digest(path) != content_digest(snapshot):
+            raise RuntimeError("the restored file differs from the backup")
+        log.error("restored database %s from the backup %s after a failed migration", path, snapshot)
+        return True, (
+            f"The database was restored from the backup {snapshot} (verified: the same schema and rows as "
+            "before the migration)."
+        )
+    except Exception as exc:
+        source = "an empty database" if snapshot == EMPTY_SNAPSHOT else f"the backup {snapshot}"
+        log.critical("could not restore %s from %s after a failed migration: %r", path, source, exc)
+        fix = (
+            "move it away"
+            if snapshot == EMPTY_SNAPSHOT
+            else f"stop the service and copy {snapshot} over {path} by hand"
+        )
+        return False, (
+            f"Restoring {source} FAILED ({exc!r}): the database may hold a half-migrated state; {fix} "
+            "before restarting."
+        )

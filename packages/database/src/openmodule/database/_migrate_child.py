@@ -22,7 +22,7 @@ def main(request_file: str) -> int:
         payload = {"status": "ok", **result}
         code = 0
     except MigrationError as e:
-        payload = {"status": "error", "error": type(e).__name__, "message": str(e)}
+        payload = {"status": "error", "error": type(e).__name__, "message": str(e), "restored": e.restored}
         code = 2
     except BaseException as e:
         payload = {

@@ -29,8 +29,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from openmodule.database._files import check_database_file, database_path, restore_if_changed
+from openmodule.database._files import (
+    check_database_file,
+    database_path,
+    environment_error,
+    restore_snapshot,
+)
 from openmodule.database.errors import (
+    DatabaseNotWritableError,
     InvalidDatabaseFileError,
     MigrationConfigError,
     MigrationError,
@@ -204,8 +210,14 @@ class Database:
             else:
                 _migrate_in_child(self.path, self.alembic_path, migration_timeout)
             self.engine = create_sqlite_engine(self.path)
-            with self.engine.connect() as conn:
-                fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            try:
+                with self.engine.connect() as conn:
+                    fk = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            except Exception as e:
+                error = environment_error(e, self.path)
+                if error is None:
+                    raise
+                raise error from e
             assert fk == 1, "foreign keys are not enabled on the database connection"
             self._sessionmaker = sessionmaker(bind=self.engine)
             self._open = True
@@ -341,7 +353,13 @@ def check_alembic_path(alembic_path: str) -> None:
 
 _ERRORS: dict[str, type[MigrationError]] = {
     cls.__name__: cls
-    for cls in (MigrationError, InvalidDatabaseFileError, MigrationConfigError, UnknownRevisionError)
+    for cls in (
+        MigrationError,
+        InvalidDatabaseFileError,
+        DatabaseNotWritableError,
+        MigrationConfigError,
+        UnknownRevisionError,
+    )
 }
 
 
@@ -370,13 +388,13 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             output, _ = proc.communicate()
-            backup = _read(request["backup_note"])
-            restored = restore_if_changed(path, backup)
-            raise MigrationTimeoutError(
-                f"Migrating {path} did not finish within {timeout} s; the child process was killed "
-                f"({f'the backup {backup} was restored' if restored else 'the database is unchanged'}). "
+            restored, outcome = _restore_after_child(path, request["backup_note"])
+            error: MigrationError = MigrationTimeoutError(
+                f"Migrating {path} did not finish within {timeout} s; the child process was killed. {outcome} "
                 f"Raise migration_timeout if the migration is legitimately slow. Output:\n{_tail(output)}"
-            ) from None
+            )
+            error.restored = restored
+            raise error from None
         result = json.loads(_read(request["result"]) or "null")
         if output.strip():
             log.debug("migration output:\n%s", output)
@@ -384,16 +402,32 @@ def _migrate_in_child(path: str, alembic_path: str, timeout: float) -> None:
             if result.get("upgraded"):
                 log.info("migrated database %s from %s to %s", path, result.get("from"), result.get("to"))
             return
-        backup = _read(request["backup_note"])
-        restored = restore_if_changed(path, backup)
         if result and result.get("status") == "error":
             cls = _ERRORS.get(result.get("error", ""), MigrationError)
-            raise cls(result.get("message", "migration failed"))
-        raise MigrationError(
-            f"Migrating {path} failed in the child process (exit status {proc.returncode}); "
-            f"{f'the backup {backup} was restored' if restored else 'the database is unchanged'}. "
+            message = result.get("message", "migration failed")
+            restored = result.get("restored")
+            if restored is False:
+                # the child could not restore the file: try once more from this process
+                restored, outcome = _restore_after_child(path, request["backup_note"])
+                message += f"\nThe service process tried the restore again: {outcome}"
+            error = cls(message)
+            error.restored = restored
+            raise error
+        restored, outcome = _restore_after_child(path, request["backup_note"])
+        error = MigrationError(
+            f"Migrating {path} failed in the child process (exit status {proc.returncode}). {outcome} "
             f"Fix the revision and restart. Output:\n{_tail(output)}"
         )
+        error.restored = restored
+        raise error
+
+
+def _restore_after_child(path: str, note: str) -> tuple[bool | None, str]:
+    # the child writes the note just before the migration starts: no note, nothing was changed
+    snapshot = _read(note)
+    if snapshot is None:
+        return None, "The migration had not started: the database is unchanged."
+    return restore_snapshot(path, snapshot)
 
 
 def _read(path: str) -> str | None:

@@ -8,6 +8,7 @@ Usage::
 from __future__ import annotations
 
 __all__ = [
+    "DatabaseNotWritableError",
     "InvalidDatabaseFileError",
     "MigrationConfigError",
     "MigrationError",
@@ -18,11 +19,23 @@ __all__ = [
 
 class MigrationError(Exception):
     """The database could not be migrated; the message says why and what to do. The database file is left
-    as it was before the migration (the migration runs in one transaction; a backup is restored if needed)."""
+    as it was before the migration: a migration that failed after it started is undone by restoring the
+    backup made before it (and comparing the file with it).
+
+    ``restored`` is ``True`` when such a restore happened and was verified, ``False`` when it failed (the
+    message says what to do by hand) and ``None`` when the migration had not started.
+    """
+
+    restored: bool | None = None
 
 
 class InvalidDatabaseFileError(MigrationError):
-    """The database path holds a file that is not an SQLite database. It is never modified."""
+    """The database path holds a file that is not an SQLite database, or a damaged one. It is never modified."""
+
+
+class DatabaseNotWritableError(MigrationError, PermissionError):
+    """The database file or its folder cannot be written (permissions, read-only volume, full disk) or
+    opened; nothing was changed. A ``PermissionError`` too."""
 
 
 class MigrationConfigError(MigrationError, AssertionError):

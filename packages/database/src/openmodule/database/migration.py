@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import traceback
 import warnings
 from collections.abc import Iterable, Sequence
@@ -30,7 +31,13 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from openmodule.database._files import check_database_file, make_backup, restore_if_changed
+from openmodule.database._files import (
+    EMPTY_SNAPSHOT,
+    check_database_file,
+    environment_error,
+    make_backup,
+    restore_snapshot,
+)
 from openmodule.database.custom_types import custom_types
 from openmodule.database.database import BUSY_TIMEOUT, _configure_connection, check_alembic_path
 from openmodule.database.errors import MigrationConfigError, MigrationError, UnknownRevisionError
@@ -261,14 +268,19 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
     """Migrate the SQLite file ``path`` to head in one transaction, backing it up first when it holds data.
 
     Returns ``{"upgraded": bool, "from": [...], "to": [...], "backup": path or None}``. Raises a
-    ``MigrationError`` subclass on bad input or failure; the file is then as before (a damaged file is
-    replaced by its backup). Usage: ``upgrade_database_file("/data/sqlite/x.sqlite3", "database")``
+    ``MigrationError`` subclass on bad input or failure. When a migration fails the file is restored from the
+    backup (a file that held nothing is emptied again) and compared with it; the error says whether that
+    worked. ``backup_note`` names a file that receives the snapshot path before the migration starts (the
+    parent process restores from it when this process dies). Usage:
+    ``upgrade_database_file("/data/sqlite/x.sqlite3", "database")``
     """
     alembic_path = os.path.abspath(alembic_path)
     check_database_file(path)
     config = alembic_config(alembic_path)
     script, heads = _script_heads(config, alembic_path)
     backup: str | None = None
+    # what a failure restores: the backup file, or EMPTY_SNAPSHOT; None until the migration starts
+    snapshot: str | None = None
     current: list[str] = []
     engine = _migration_engine(path)
     try:
@@ -287,14 +299,21 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
                 if set(current) == set(heads):
                     trans.commit()
                     return {"upgraded": False, "from": current, "to": current, "backup": None}
-                tables = conn.exec_driver_sql(
-                    "SELECT count(*) FROM sqlite_master WHERE type='table'"
-                ).scalar()
-                if current or tables:
+                entries = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+                if current or entries:
+                    # a damaged file would be migrated and backed up as it is: refuse it untouched
+                    damage = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+                    if damage != ["ok"]:
+                        raise sqlite3.DatabaseError(
+                            f"database disk image is malformed (quick_check: {'; '.join(map(str, damage))})"
+                        )
                     backup = make_backup(path, current)
-                    if backup_note:
-                        with open(backup_note, "w") as f:
-                            f.write(backup)
+                    snapshot = backup
+                else:
+                    snapshot = EMPTY_SNAPSHOT
+                if backup_note:
+                    with open(backup_note, "w") as f:
+                        f.write(snapshot)
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
                 new = sorted(MigrationContext.configure(conn).get_current_heads())
@@ -316,12 +335,25 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
     except MigrationError:
         raise
     except Exception as e:
-        restored = restore_if_changed(path, backup)
-        raise MigrationError(
-            f"Migrating {path} from revision {', '.join(current) or 'none'} to {', '.join(heads)} failed: {e!r}. "
-            f"{'The backup ' + str(backup) + ' was restored.' if restored else 'The database is unchanged.'} "
-            f"Fix the revision and restart.\n{traceback.format_exc()}"
-        ) from e
+        engine.dispose()  # no connection of ours may hold the file while it is restored
+        restored: bool | None = None
+        outcome = ""
+        if snapshot is not None:
+            restored, outcome = restore_snapshot(path, snapshot)
+        # a damaged, read-only or full file is no fault of the revision: say what is wrong with it instead
+        error: MigrationError | None = environment_error(e, path)  # type: ignore[assignment]
+        if error is not None:
+            if outcome:
+                error.args = (f"{error.args[0]} {outcome}",)
+        else:
+            if snapshot is None:
+                outcome = "The migration had not started: the database is unchanged."
+            error = MigrationError(
+                f"Migrating {path} from revision {', '.join(current) or 'none'} to {', '.join(heads)} failed: "
+                f"{e!r}. {outcome} Fix the revision and restart.\n{traceback.format_exc()}"
+            )
+        error.restored = restored
+        raise error from e
     finally:
         engine.dispose()
     return {"upgraded": True, "from": current, "to": new, "backup": backup}
