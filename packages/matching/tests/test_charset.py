@@ -53,3 +53,23 @@ def test_full_charset():
     assert full_lpr_charset.allowed == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZÄÜÖ"
     conv = CharsetConverter(full_lpr_charset)
     assert conv.clean("w-12.ö q_") == "W12ÖQ"
+
+
+def test_assignment_is_validated_like_construction():
+    charset = Charset(allowed="")
+    charset.allowed = "xy-"
+    assert charset.allowed == "XY-"
+    replacement = Replacement(**{"from": "a", "to": "b"})
+    replacement.c_from = "ö"
+    replacement.c_to = "o"
+    assert (replacement.c_from, replacement.c_to) == ("Ö", "O")
+    charset.replacements = [{"from": "ä", "to": "x"}]
+    assert isinstance(charset.replacements[0], Replacement) and charset.replacements[0].c_from == "Ä"
+
+
+def test_converter_follows_a_reassigned_alphabet():
+    charset = Charset(allowed="ab")
+    converter = CharsetConverter(charset)
+    assert converter.clean("abc") == "AB"
+    charset.allowed = "bc"
+    assert converter.clean("abc") == "BC"

@@ -21,7 +21,8 @@ class Replacement(BaseModel):
     Usage: ``Replacement(**{"from": "ö", "to": "0"})`` or ``_r("ö", "0")``
     """
 
-    model_config = ConfigDict(populate_by_name=True)
+    # assignment re-validates, so ``replacement.c_from = "ö"`` is upper-cased like the constructor's value
+    model_config = ConfigDict(populate_by_name=True, validate_assignment=True)
 
     c_from: str = Field(alias="from")
     c_to: str = Field(alias="to")
@@ -37,6 +38,9 @@ class Charset(BaseModel):
 
     Usage: ``Charset(allowed="0123456789ABC", replacements=[_r("-", "")])``
     """
+
+    # assignment re-validates: ``charset.allowed = "abc"`` stores "ABC", as the constructor would
+    model_config = ConfigDict(validate_assignment=True)
 
     replacements: list[Replacement] = []
     allowed: str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZÄÜÖ_"
@@ -55,13 +59,19 @@ class CharsetConverter:
 
     def __init__(self, charset: Charset) -> None:
         self.charset = charset
-        # a set makes the per-character membership test O(1) for long alphabets
+        # a set makes the per-character membership test O(1) for long alphabets; rebuilt when the charset's
+        # ``allowed`` is assigned a new value after this converter was made
+        self._allowed_text = charset.allowed
         self._allowed = frozenset(charset.allowed)
 
     def clean(self, text: str) -> str:
         """Return ``text`` upper-cased, with the replacements applied and every other character removed."""
+        charset = self.charset
+        if charset.allowed is not self._allowed_text:
+            self._allowed_text = charset.allowed
+            self._allowed = frozenset(charset.allowed)
         text = text.upper()
-        for replacement in self.charset.replacements:
+        for replacement in charset.replacements:
             if replacement.c_from:
                 text = text.replace(replacement.c_from, replacement.c_to)
         return "".join(c for c in text if c in self._allowed)
