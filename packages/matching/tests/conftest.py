@@ -30,8 +30,10 @@ def write_scheme(scheme_dir: Path):
 
 @pytest.fixture
 def selector(scheme_dir: Path) -> PlateYamlSelector:
-    """A selector on an empty directory: only the built-in schemes."""
-    return PlateYamlSelector(scheme_dir, revision_file=scheme_dir.parent / "revision")
+    """A selector on an empty directory with every built-in scheme (LEGACY-0 and the DEFAULT ones)."""
+    return PlateYamlSelector(
+        scheme_dir, revision_file=scheme_dir.parent / "revision", builtin_default_schemes=True
+    )
 
 
 @pytest.fixture

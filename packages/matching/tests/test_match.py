@@ -55,8 +55,8 @@ def plain_match(selector, plate, db, use_alternatives, max_ed, only_best):
         candidates, max_ed = [a["plate"] for a in plate["alternatives"]], 0
     else:
         candidates = [plate["plate"]["plate"]]
-    buckets = [[] for _ in range(len(candidates) if use_alternatives else max_ed + 1)]
-    for i, candidate in enumerate(candidates):
+    buckets = [[] for _ in range(max_ed + 1)]
+    for candidate in candidates:
         for records in order:
             conv = selector.convert(candidate, records[0]["used_scheme"], records[0]["used_version"])
             for record in records:
@@ -64,7 +64,8 @@ def plain_match(selector, plate, db, use_alternatives, max_ed, only_best):
                 if d <= max_ed:
                     if only_best and d == 0:
                         return [[record]]
-                    buckets[i if use_alternatives else d].append(record)
+                    if not any(record is listed for listed in buckets[d]):
+                        buckets[d].append(record)
         if only_best:
             for bucket in buckets:
                 if bucket:
@@ -105,11 +106,22 @@ def test_only_best_prefers_lowest_distance_then_search_order(selector):
     assert ids(selector.match_plate(plate, db, False, 2, True)) == [["d1"]]
 
 
-def test_alternatives_one_bucket_each_and_max_ed_forced_to_zero(selector):
+def test_alternatives_fill_one_bucket_in_alternative_order(selector):
+    # every alternative is matched exactly (max_ed is forced to 0), so the first bucket holds what any of
+    # them found, the matches of earlier alternatives first: buckets[0][0] is the best match
     db = make_db(selector, [("AB12", "A", "DEFAULT", 10, 1), ("A812", "A", "DEFAULT", 10, 2)])
     plate = selector.create_plate_for_matching("AB12", "A", alternatives=["XXXX", "A812", "AB12", "AB1"])
-    assert ids(selector.match_plate(plate, db, True, 3, False)) == [[], [2], [1], []]
+    assert ids(selector.match_plate(plate, db, True, 3, False)) == [[2, 1]]
     assert ids(selector.match_plate(plate, db, True, 3, True)) == [[2]]
+    miss = selector.create_plate_for_matching("AB12", "A", alternatives=["XXXX", "YYYY"])
+    assert ids(selector.match_plate(miss, db, True, 0, False)) == [[]]
+
+
+def test_a_record_several_alternatives_match_is_listed_once(selector):
+    db = make_db(selector, [("AB12", "A", "DEFAULT", 10, 1), ("CD34", "A", "DEFAULT", 10, 2)])
+    # "ab 12" and "AB-12" convert alike
+    plate = selector.create_plate_for_matching("AB12", "A", alternatives=["ab 12", "CD34", "AB-12"])
+    assert ids(selector.match_plate(plate, db, True, 0, False)) == [[1, 2]]
 
 
 def test_alternatives_missing_falls_back_to_plate(selector, matching_log):
@@ -149,7 +161,7 @@ def test_search_order_read_countries_until_other_only(selector):
 
 
 def test_search_order_default_country_order_and_exactitudes(scheme_dir):
-    selector = PlateYamlSelector(scheme_dir, default_country_order=["CH", "I"])
+    selector = PlateYamlSelector(scheme_dir, default_country_order=["CH", "I"], builtin_default_schemes=True)
     rows = [("AB1", c, "DEFAULT", v, f"{c}{v}") for c in ("A", "CH", "D", "I") for v in (3, 5, 10, 20)]
     db = make_db(selector, rows)
     plate = selector.create_plate_for_matching("AB1", "D")

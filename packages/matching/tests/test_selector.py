@@ -38,9 +38,39 @@ def test_builtins_without_files(selector):
 
 
 def test_missing_directory_uses_builtins(tmp_path, matching_log):
-    selector = PlateYamlSelector(tmp_path / "nope")
+    selector = PlateYamlSelector(tmp_path / "nope", builtin_default_schemes=True)
     assert sorted(selector.schemes["DEFAULT"]) == [0, 5, 10, 20]
     assert "does not exist" in matching_log.text
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_without_scheme_files_every_scheme_converts_as_legacy(tmp_path, existing):
+    directory = tmp_path / "schemes"
+    if existing:
+        directory.mkdir()
+    selector = PlateYamlSelector(directory)
+    assert {s: sorted(v) for s, v in selector.schemes.items()} == {"DEFAULT": [0], "LEGACY": [0]}
+    legacy = selector.schemes["LEGACY"][0]
+    for scheme, version in (("A", 10), ("DEFAULT", 10), ("DEFAULT", 99), ("LEGACY", 0), ("XY", 1)):
+        assert selector.get_best_yaml(scheme, version) is legacy
+        assert selector.convert("w Öq-7", scheme, version) == "W007"
+    assert selector.get_all_exactitudes_decreasing() == [0.0]
+
+
+def test_a_scheme_file_replaces_the_legacy_conversion_on_the_next_revision(
+    tmp_path, write_scheme, scheme_dir
+):
+    revision = scheme_dir.parent / "revision"
+    revision.write_text("1")
+    selector = PlateYamlSelector(scheme_dir, revision_file=revision)
+    assert selector.convert("Ab-1 o", "DEFAULT", 10) == "AB10"
+    write_scheme("DEFAULT-10.yml", "allowed: 'ABO1 -'\nexactitude: 0.5\nkept_separators: all\n")
+    selector.reload_yamls()
+    assert selector.convert("Ab-1 o", "DEFAULT", 10) == "AB10"  # same revision: not read yet
+    revision.write_text("2")
+    selector.reload_yamls()
+    assert selector.convert("Ab-1 o", "DEFAULT", 10) == "AB-1 O"
+    assert selector.convert("Ab-1 o", "DEFAULT", 9) == "AB10"  # below the file's version: legacy
 
 
 def test_files_override_builtins_and_legacy_is_version_zero_everywhere(selector, write_scheme, scheme_dir):

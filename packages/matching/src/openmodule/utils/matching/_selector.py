@@ -75,7 +75,11 @@ def _plate_text(entry: Any) -> str | None:
 
 
 class PlateYamlSelector:
-    """All plate schemes of a directory (plus the built-in ones) and the plate matcher built on them.
+    """All plate schemes of a directory (plus the built-in ``LEGACY-0``) and the plate matcher built on them.
+
+    Without any scheme file every scheme converts with ``LEGACY-0`` (version 0 of every scheme), as in the
+    reference. ``builtin_default_schemes=True`` adds the ``DEFAULT-5/10/20`` schemes the 18.x line ships
+    (files of the same name still replace them).
 
     Usage::
 
@@ -93,8 +97,11 @@ class PlateYamlSelector:
         default_country_order: Iterable[str] | None = None,
         legacy_in_default_country_order: bool = False,
         always_add_other_country_to_plate_for_matching: bool = True,
+        *,
+        builtin_default_schemes: bool = False,
     ) -> None:
         self.yaml_dir = os.fspath(yaml_dir)
+        self.builtin_default_schemes = builtin_default_schemes
         self.revision_file = os.fspath(revision_file)
         self.default_country_order = list(default_country_order or [])
         self.legacy_in_default_country_order = legacy_in_default_country_order
@@ -141,8 +148,10 @@ class PlateYamlSelector:
             if revision == self.revision:
                 return False
             schemes: dict[str, dict[int, PlateYaml]] = {}
-            for plate_yaml in builtin_yamls() + self._load_files():
+            for plate_yaml in builtin_yamls(self.builtin_default_schemes) + self._load_files():
                 schemes.setdefault(plate_yaml.scheme, {})[plate_yaml.version] = plate_yaml
+            # unknown schemes fall back to DEFAULT, so it always exists (with no file: LEGACY-0 only)
+            schemes.setdefault("DEFAULT", {})
             # LEGACY-0 is the fallback version 0 of every scheme
             legacy = schemes["LEGACY"][0]
             schemes["LEGACY"] = {v: y for v, y in schemes["LEGACY"].items() if v != 0}
@@ -160,7 +169,9 @@ class PlateYamlSelector:
 
     def _load_files(self) -> list[PlateYaml]:
         if not os.path.isdir(self.yaml_dir):
-            log.warning("plate scheme directory %s does not exist, using the built-in schemes", self.yaml_dir)
+            log.warning(
+                "plate scheme directory %s does not exist, using the built-in schemes only", self.yaml_dir
+            )
             return []
         loaded = []
         for path in sorted(glob.glob(os.path.join(glob.escape(self.yaml_dir), "*.yml"))):
@@ -337,10 +348,11 @@ class PlateYamlSelector:
     ) -> list[list[Record]]:
         """Match a plate (see :meth:`create_plate_for_matching`) against ``db``.
 
-        Returns buckets of records: one per alternative with ``use_alternatives`` (``max_ed`` is then 0),
-        else one per edit distance ``0..max_ed``, each in search order. With ``return_only_best`` only
-        ``[[best]]`` (an exact match first, else the lowest distance, else the first alternative that matched),
-        or the empty buckets.
+        Returns buckets of records, one per edit distance ``0..max_ed``, each in search order. With
+        ``use_alternatives`` every alternative is tried and ``max_ed`` is 0, so there is one bucket: the exact
+        matches of the first alternative, then the new ones of the second, ... (each record once). With
+        ``return_only_best`` only ``[[best]]`` (an exact match first, else the lowest distance), or the empty
+        buckets.
         """
         self.reload_yamls()
         main = _plate_text(plate.get("plate"))
@@ -350,7 +362,7 @@ class PlateYamlSelector:
             if not candidates:
                 log.warning("plate %r has no alternatives, matching the read plate", main)
                 candidates = [main] if main is not None else []
-            buckets: list[list[Record]] = [[] for _ in candidates]
+            buckets: list[list[Record]] = [[]]
         else:
             max_ed = max(0, int(max_ed))
             candidates = [main] if main is not None else []
@@ -359,7 +371,9 @@ class PlateYamlSelector:
             raise ValueError(f"plate {plate!r} has no plate text: expected {{'plate': {{'plate': str}}}}")
 
         order = self._search_order(_country_codes(plate.get("country")), db)
-        for i, candidate in enumerate(candidates):
+        # with alternatives one record can match several of them; it is listed once, where it matched first
+        listed: set[int] = set()
+        for candidate in candidates:
             converted: dict[tuple[Any, Any], str] = {}
             for records in order:
                 first = records[0]
@@ -372,9 +386,14 @@ class PlateYamlSelector:
                         version if isinstance(version, int) else 0,
                     ).convert(candidate)
                 for position, distance in lookup(records, conv, max_ed):
+                    record = records[position]
                     if return_only_best and distance == 0:
-                        return [[records[position]]]
-                    buckets[i if use_alternatives else distance].append(records[position])
+                        return [[record]]
+                    if use_alternatives:
+                        if id(record) in listed:
+                            continue
+                        listed.add(id(record))
+                    buckets[distance].append(record)
             if return_only_best:
                 for bucket in buckets:
                     if bucket:

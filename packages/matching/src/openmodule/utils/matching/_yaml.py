@@ -172,9 +172,16 @@ BUILTIN_SCHEMES: dict[str, dict[str, Any]] = {
         "replacements": [{"from": " ", "to": ":"}, {"from": "-", "to": ":"}, {"from": ".", "to": ":"}],
     },
 }
-"""Schemes available without any file (as in 18.x); a file with the same name replaces one."""
+"""Schemes available without any file; a file with the same name replaces one. ``LEGACY-0`` is always
+there (as in the reference); the ``DEFAULT`` ones (those of the 18.x line) only with
+``PlateYamlSelector(..., builtin_default_schemes=True)``."""
 
 
-def builtin_yamls() -> list[PlateYaml]:
-    """Fresh :class:`PlateYaml` objects of :data:`BUILTIN_SCHEMES`."""
-    return [PlateYaml(name, content) for name, content in BUILTIN_SCHEMES.items()]
+def builtin_yamls(with_defaults: bool = False) -> list[PlateYaml]:
+    """Fresh :class:`PlateYaml` objects of :data:`BUILTIN_SCHEMES`: ``LEGACY-0``, and the ``DEFAULT`` schemes
+    too when ``with_defaults``."""
+    return [
+        PlateYaml(name, content)
+        for name, content in BUILTIN_SCHEMES.items()
+        if with_defaults or name == "LEGACY-0.yml"
+    ]
