@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
+import os
 import re
+import secrets
+import shutil
+import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +24,9 @@ from openmodule.config import settings
 _UTC = _dt.UTC
 # Rows are handed to the csv writer in batches: far fewer calls, and memory stays bounded.
 _BATCH = 512
+# A stream that cannot seek gets the export only when it is complete; up to this many bytes wait in memory,
+# the rest in a temporary file.
+_SPOOL = 64 * 1024
 
 
 class CsvFormatType(StrEnum):
@@ -73,32 +82,67 @@ class ColumnDefinition:
 # -- string checks -----------------------------------------------------------------------------------------
 _PHONE = re.compile(r"[0-9 *()]*")
 _NEGATIVE = re.compile(r"[0-9 *.,]*")
-_FORBIDDEN_CHARS = re.compile(r"[\t\r\n]")
+# Control characters (C0 with TAB/CR/LF/VT/FF/NUL, DEL, C1 with NEL) and the Unicode line and paragraph
+# separators: CSV readers and spreadsheets split rows on several of them or drop them silently.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Look-alikes a spreadsheet or a converting import may read as a formula start; NFKC maps the full-width and
+# small forms (U+FF1D, U+FE66, ...) to ASCII, these are the ones it leaves alone.
+_FORMULA_LOOKALIKES = {"\u2212": "-", "\u2796": "-", "\u2795": "+", "\u02d7": "-"}
+
+
+def _invisible(char: str) -> bool:
+    # whitespace, and format characters that render as nothing: BOM U+FEFF, zero-width space U+200B,
+    # joiners, direction marks, word joiner, soft hyphen ...
+    return char.isspace() or unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp")
+
+
+def _formula_char(char: str) -> str:
+    mapped = _FORMULA_LOOKALIKES.get(char)
+    if mapped is not None:
+        return mapped
+    normal = unicodedata.normalize("NFKC", char)
+    return normal[0] if len(normal) == 1 else char
 
 
 def check_string(value: str) -> str:
     """Refuse strings a spreadsheet would run as a formula or that break the row; return it unchanged.
 
-    Refused: TAB, CR or LF anywhere; a first non-blank character ``=`` or ``@``; ``+`` unless the rest is a
-    phone number (digits, spaces, ``*``, parentheses); ``-`` unless the rest is a number (digits, spaces, ``*``,
-    ``.``, ``,``).
+    Refused: control characters anywhere (TAB, CR, LF, VT, FF, NUL, NEL, ...), U+2028/U+2029 and lone
+    surrogates; and, after any leading whitespace or invisible format characters (BOM, zero-width space, ...),
+    a first character that is ``=`` or ``@`` or a look-alike of them (full-width ``＝``, small ``﹫``, ...);
+    ``+`` (or a look-alike) unless the rest is a phone number (digits, spaces, ``*``, parentheses); ``-`` (or
+    a look-alike such as U+2212) unless the rest is a number (digits, spaces, ``*``, ``.``, ``,``).
+
+    Usage: ``check_string(row.plate)``
     """
-    if _FORBIDDEN_CHARS.search(value):
-        raise CsvFormatError(f"{value!r} contains a TAB, CR or LF, which CSV consumers cannot read safely")
-    stripped = value.lstrip()
-    if not stripped:
-        return value
-    first = stripped[0]
-    if first in "=@":
-        raise CsvFormatError(f"{value!r} starts with {first!r}: a spreadsheet would run it as a formula")
-    if first == "+" and not _PHONE.fullmatch(stripped, 1):
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad:
         raise CsvFormatError(
-            f"{value!r} starts with '+' and is not a phone number (digits, spaces, '*', parentheses): "
-            "a spreadsheet would run it as a formula"
+            f"{value!r} contains {bad.group()!r}: TAB, CR or LF, other control characters and the line "
+            "separators U+2028/U+2029 are refused, CSV consumers cannot read them safely"
         )
-    if first == "-" and not _NEGATIVE.fullmatch(stripped, 1):
+    if _SURROGATE.search(value):
+        raise CsvFormatError(f"{value!r} contains a lone surrogate, which no Unicode encoding can write")
+    start = 0
+    while start < len(value) and _invisible(value[start]):
+        start += 1
+    if start == len(value):
+        return value
+    first = _formula_char(value[start])
+    rest = value[start + 1 :]
+    if first in "=@":
         raise CsvFormatError(
-            f"{value!r} starts with '-' and is not a number (digits, spaces, '*', '.', ','): "
+            f"{value!r} starts with {value[start]!r}: a spreadsheet would run it as a formula"
+        )
+    if first == "+" and not _PHONE.fullmatch(rest):
+        raise CsvFormatError(
+            f"{value!r} starts with {value[start]!r} and is not a phone number (digits, spaces, '*', "
+            "parentheses): a spreadsheet would run it as a formula"
+        )
+    if first == "-" and not _NEGATIVE.fullmatch(rest):
+        raise CsvFormatError(
+            f"{value!r} starts with {value[start]!r} and is not a number (digits, spaces, '*', '.', ','): "
             "a spreadsheet would run it as a formula"
         )
     return value
@@ -145,7 +189,11 @@ def _fmt_datetime(value: Any, zone: Any) -> str:
         raise _type_error(value, "a datetime or ISO datetime string")
     if value.tzinfo is None:
         value = value.replace(tzinfo=_UTC)
-    d = value.astimezone(zone)
+    try:
+        d = value.astimezone(zone)
+    except (OverflowError, ValueError):
+        # datetime.max in UTC is past the end of the calendar in any zone east of it
+        raise CsvFormatError(f"{value!r} is out of the range of datetimes in {zone}") from None
     return f"{d.day:02d}.{d.month:02d}.{d.year:04d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
 
 
@@ -215,24 +263,81 @@ def _column_reader(column: ColumnDefinition, zone: ZoneInfo) -> Callable[[Callab
 
 
 def render(
-    file_object: IO[bytes],
+    file_object: IO[bytes] | str | os.PathLike[str],
     data: Iterable[Any],
     column_definitions: list[ColumnDefinition],
     timezone: str | None = None,
 ) -> None:
-    """Write ``data`` as CSV to the binary ``file_object``, streaming (memory does not grow with the rows).
+    """Write ``data`` as CSV to ``file_object`` (a binary file object, or a path), streaming.
 
     Format: UTF-16-LE with BOM, TAB delimiter, every field quoted, CRLF; a header row of column names, then
     one row per item. Items are dicts or objects (read through their ``__dict__``). ``timezone`` defaults to
-    ``settings.TIMEZONE`` at call time. A value that does not suit its column raises ``CsvFormatError``
-    naming row and column; rows before it are already written, so discard the file then.
+    ``settings.TIMEZONE`` at call time.
+
+    A value that does not suit its column raises ``CsvFormatError`` naming row and column, and nothing of the
+    export is left: a path is written to a hidden temporary file in the same folder and renamed when complete
+    (on an error there is no file); a seekable file object is truncated back to where it stood; a stream
+    that cannot seek gets the bytes only once every row is formatted (staged in a temporary file).
 
     Usage::
 
+        render("/tmp/export.csv", rows, [ColumnDefinition("Plate", "plate", CsvFormatType.string)])
         with open("/tmp/export.csv", "wb") as f:
-            render(f, rows, [ColumnDefinition("Plate", "plate", CsvFormatType.string)])
+            render(f, rows, columns)
     """
     zone = resolve_timezone(timezone)
+    for column in column_definitions:
+        try:
+            check_string(column.name)
+        except CsvFormatError as exc:
+            raise CsvFormatError(f"header of column {column.name!r}: {exc}") from None
+    if isinstance(file_object, str | os.PathLike):
+        _render_to_path(os.fspath(file_object), data, column_definitions, zone)
+        return
+    start = _position(file_object)
+    if start is None:
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as staged:
+            _render(staged, data, column_definitions, zone)
+            staged.seek(0)
+            shutil.copyfileobj(staged, file_object, _SPOOL)
+        return
+    try:
+        _render(file_object, data, column_definitions, zone)
+    except BaseException:
+        file_object.truncate(start)
+        file_object.seek(start)
+        raise
+
+
+def _position(file_object: IO[bytes]) -> int | None:
+    """Where a seekable file object stands (the place to truncate back to), ``None`` for a stream."""
+    try:
+        if not file_object.seekable():
+            return None
+        return file_object.tell()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _render_to_path(path: str, data: Iterable[Any], columns: list[ColumnDefinition], zone: ZoneInfo) -> None:
+    folder, name = os.path.split(os.path.abspath(path))
+    # hidden and unique: a consumer watching the folder ignores it, concurrent exports never share it
+    tmp = os.path.join(folder, f".{name[:200]}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            _render(f, data, columns, zone)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _render(
+    file_object: IO[bytes], data: Iterable[Any], column_definitions: list[ColumnDefinition], zone: ZoneInfo
+) -> None:
     readers = [_column_reader(column, zone) for column in column_definitions]
     text = io.TextIOWrapper(file_object, encoding="utf-16-le", newline="", write_through=False)
     try:
@@ -242,12 +347,11 @@ def render(
         batch: list[list[str]] = []
         index = 0
         for index, item in enumerate(data):
-            get = item.get if type(item) is dict else _getter(item)
             try:
+                get = item.get if type(item) is dict else _getter(item)
                 batch.append([read(get) for read in readers])
-            except CsvFormatError as exc:
-                column = _failing_column(readers, column_definitions, get)
-                raise CsvFormatError(f"row {index}, column {column!r}: {exc}") from None
+            except Exception as exc:
+                raise _row_error(index, item, readers, column_definitions, exc) from None
             if len(batch) >= _BATCH:
                 writer.writerows(batch)
                 batch.clear()
@@ -255,8 +359,26 @@ def render(
             writer.writerows(batch)
         text.flush()
     finally:
-        # Hand the caller's file back open: the wrapper must not close it.
+        # Hand the caller's file back open: the wrapper must not close it (detach flushes what it holds).
         text.detach()
+
+
+def _row_error(
+    index: int,
+    item: Any,
+    readers: list[Callable[[Callable[[str], Any]], str]],
+    columns: list[ColumnDefinition],
+    exc: Exception,
+) -> CsvFormatError:
+    # Any failure while formatting a row (a formatter's CsvFormatError, or whatever a value's own methods
+    # raise) names the row and the column, so the caller can find the record.
+    if not isinstance(exc, CsvFormatError):
+        exc = CsvFormatError(f"{type(exc).__name__}: {exc}")
+    try:
+        get = item.get if type(item) is dict else _getter(item)
+    except CsvFormatError:
+        return CsvFormatError(f"row {index}: {exc}")
+    return CsvFormatError(f"row {index}, column {_failing_column(readers, columns, get)!r}: {exc}")
 
 
 def _getter(item: Any) -> Callable[[str], Any]:
@@ -276,6 +398,6 @@ def _failing_column(
     for read, column in zip(readers, columns, strict=True):
         try:
             read(get)
-        except CsvFormatError:
+        except Exception:
             return column.name
     return "?"
