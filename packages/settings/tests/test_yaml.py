@@ -74,3 +74,68 @@ def test_invalid_content_names_file_field_and_reason(tmp_path, caplog):
     note = "\n".join(info.value.__notes__)
     assert "bad.yml" in note and "field 'count'" in note and "integer" in note
     assert any("bad.yml" in r.getMessage() for r in caplog.records)
+
+
+class Anything(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+
+
+def _bomb(levels: int = 9) -> str:
+    """The classic "billion laughs": each level is a list of nine aliases of the level below."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bomb_is_refused_without_expanding(tmp_path, caplog):
+    import tracemalloc
+
+    f = tmp_path / "bomb.yml"
+    f.write_text(_bomb())
+    assert f.stat().st_size < 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(config.ConfigFileError) as info:
+            config.yaml(Anything, f)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert "bomb.yml" in message and "aliases expand to" in message and "limit of 100000" in message
+    assert "CONFIG_YAML_MAX_ALIAS_NODES" in message
+    assert peak < 5 * 1024 * 1024  # refused before anything was built, not after
+    assert any("bomb.yml" in r.getMessage() for r in caplog.records)
+
+
+def test_alias_limit_is_configurable(tmp_path, monkeypatch):
+    f = tmp_path / "gates.yml"
+    # one shared block (a mapping and its 2 keys and 2 values) used by 50 gates: 50 * 5 nodes through aliases
+    f.write_text("base: &base {lane: 1, open: true}\n" + "".join(f"gate{i}: *base\n" for i in range(50)))
+    loaded = config.yaml(Anything, f)
+    assert loaded.model_extra["gate49"] == {"lane": 1, "open": True}
+    with pytest.raises(config.ConfigFileError, match="limit of 100"):
+        config.yaml(Anything, f, max_alias_nodes=100)
+    monkeypatch.setenv("CONFIG_YAML_MAX_ALIAS_NODES", "249")
+    with pytest.raises(config.ConfigFileError, match="expand to 250 more nodes, above the limit of 249"):
+        config.yaml(Anything, f)
+    monkeypatch.setenv("CONFIG_YAML_MAX_ALIAS_NODES", "250")
+    assert config.yaml(Anything, f).model_extra["gate0"]["lane"] == 1
+
+
+def test_recursive_alias_and_deep_nesting_are_refused(tmp_path):
+    f = tmp_path / "loop.yml"
+    f.write_text("a: &a [1, *a]\n")
+    with pytest.raises(config.ConfigFileError, match="loop.yml: a recursive alias at line 1"):
+        config.yaml(Anything, f)
+    f = tmp_path / "deep.yml"
+    f.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(config.ConfigFileError, match="deep.yml: nested too deeply"):
+        config.yaml(Anything, f)
+
+
+def test_impossible_timestamp_is_a_config_error(tmp_path):
+    f = tmp_path / "date.yml"
+    f.write_text("when: 2001-02-30\n")
+    with pytest.raises(config.ConfigFileError, match="date.yml: not valid YAML: day is out of range"):
+        config.yaml(Anything, f)

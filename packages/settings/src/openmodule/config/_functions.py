@@ -208,6 +208,75 @@ class ConfigFileError(ValueError):
     """A YAML configuration file could not be read, parsed or validated."""
 
 
+#: Default of how many nodes the aliases (``*name``) of one YAML document may add in total; a few hundred
+#: bytes of nested aliases ("billion laughs") otherwise expand to hundreds of megabytes once validated.
+DEFAULT_MAX_ALIAS_NODES = 100_000
+
+
+class _YamlLimitError(ValueError):
+    """A YAML document exceeds a limit of :func:`yaml` (alias expansion, recursive alias)."""
+
+
+def _max_alias_nodes(explicit: int | None) -> int:
+    if explicit is not None:
+        return explicit
+    return env_int("CONFIG_YAML_MAX_ALIAS_NODES", DEFAULT_MAX_ALIAS_NODES)
+
+
+def _alias_expansion(root: _pyyaml.Node) -> tuple[int, int]:
+    """``(expanded, distinct)`` node counts of a composed document: ``expanded`` counts a node once per alias
+    pointing at it (what the loaded data holds when every alias is a copy), ``distinct`` once.
+
+    Sizes are memoized per node, so this is linear in the file even for an alias bomb. Raises
+    ``_YamlLimitError`` for a recursive alias (a collection that contains itself expands without end).
+    """
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[_pyyaml.Node, bool]] = [(root, False)]
+
+    def children(node: _pyyaml.Node) -> list[_pyyaml.Node]:
+        if isinstance(node, _pyyaml.MappingNode):
+            return [part for pair in node.value for part in pair]
+        if isinstance(node, _pyyaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    while stack:  # iterative: a deeply nested document must not exhaust the Python stack here
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            visiting.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:
+            raise _YamlLimitError(
+                f"a recursive alias at line {node.start_mark.line + 1} refers to its own collection"
+            )
+        visiting.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children(node) if id(child) not in sizes)
+    return sizes[id(root)], len(sizes)
+
+
+def _load_yaml(stream: Any, max_alias_nodes: int) -> Any:
+    loader = _SafeLoaderIgnoringUnknownTags(stream)
+    try:
+        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        if node is None:
+            return None
+        expanded, distinct = _alias_expansion(node)
+        if expanded - distinct > max_alias_nodes:
+            raise _YamlLimitError(
+                f"its aliases expand to {expanded - distinct} more nodes, above the limit of {max_alias_nodes} "
+                "(an alias bomb?). Use fewer aliases or raise the limit with CONFIG_YAML_MAX_ALIAS_NODES"
+            )
+        return loader.construct_document(node)  # type: ignore[no-untyped-call]
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+
+
 def _describe_validation_error(exc: Exception) -> str:
     # pydantic's ValidationError lists each bad field; duck-typed so settings needs no pydantic.
     errors = getattr(exc, "errors", None)
@@ -224,11 +293,15 @@ def _describe_validation_error(exc: Exception) -> str:
     return str(exc)
 
 
-def yaml(model: type[M], path: str | os.PathLike[str] | None = None) -> M:
+def yaml(
+    model: type[M], path: str | os.PathLike[str] | None = None, *, max_alias_nodes: int | None = None
+) -> M:
     """Load the YAML config at ``path`` (default :func:`config_yaml_path`) into the pydantic ``model``.
 
     A missing file gives the model's defaults. A file that is not valid YAML, or whose content fails the
-    model, raises :class:`ConfigFileError` naming the file, the field and the reason.
+    model, raises :class:`ConfigFileError` naming the file, the field and the reason. So does a file whose
+    aliases would add more than ``max_alias_nodes`` nodes (default: ``CONFIG_YAML_MAX_ALIAS_NODES`` from the
+    environment, else 100 000), or that is nested too deeply to parse.
 
     Usage: ``YAML = config.yaml(YAMLConfig)``
     """
@@ -236,14 +309,24 @@ def yaml(model: type[M], path: str | os.PathLike[str] | None = None) -> M:
     validate: Any = getattr(model, "model_validate", None) or getattr(model, "parse_obj", None)
     if not file.exists():
         return model()
+    limit = _max_alias_nodes(max_alias_nodes)
     try:
         with file.open("rb") as f:
-            data = _pyyaml.load(f, Loader=_SafeLoaderIgnoringUnknownTags)
+            data = _load_yaml(f, limit)
     except _pyyaml.YAMLError as exc:
         log.exception("config file %s is not valid YAML", file)
         raise ConfigFileError(f"{file}: not valid YAML: {exc}") from exc
     except OSError as exc:
         raise ConfigFileError(f"{file}: cannot be read: {exc}") from exc
+    except RecursionError:
+        log.error("config file %s is nested too deeply to parse", file)
+        raise ConfigFileError(f"{file}: nested too deeply to parse") from None
+    except _YamlLimitError as exc:
+        log.error("config file %s refused: %s", file, exc)
+        raise ConfigFileError(f"{file}: {exc}") from None
+    except ValueError as exc:  # a constructor's own check, e.g. a timestamp on 30 February
+        log.error("config file %s is not valid YAML: %s", file, exc)
+        raise ConfigFileError(f"{file}: not valid YAML: {exc}") from None
     if data is None:
         data = {}
     try:
