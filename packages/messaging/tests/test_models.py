@@ -180,6 +180,17 @@ def test_base64() -> None:
         Payload(data="AA==", legacy="%%%")
 
 
+def test_base64_validator_on_a_bytes_field_checks_the_text() -> None:
+    class Blob(OpenModuleModel):
+        raw: bytes
+        _check = base64_validator("raw")
+
+    assert Blob(raw="AAAA").raw == b"AAAA"  # the field keeps the base64 text (as bytes), it is not decoded
+    for wrong in ("AAAAA", "AA=", b"AA AA", "AA\n=="):
+        with pytest.raises(ValidationError, match="must be a base64 string"):
+            Blob(raw=wrong)
+
+
 @pytest.mark.parametrize(
     ("entry_type", "value", "expected"),
     [

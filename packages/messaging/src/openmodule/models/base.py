@@ -134,7 +134,7 @@ def _timestamp_wrap(value: Any, handler: Any) -> datetime:
     return utcnow() if value is None else _datetime_wrap(value, handler)
 
 
-def _check_base64(value: str) -> str:
+def _check_base64(value: str | bytes | bytearray) -> Any:
     try:
         base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
@@ -172,6 +172,9 @@ def base64_validator(*fields: str) -> Any:
     """12.x helper: a validator requiring the named fields to be base64 text ("must be a base64 string")."""
 
     def _validate(cls: type, value: Any) -> Any:
+        if isinstance(value, bytes | bytearray):  # a ``bytes`` field holds the text as bytes: check it too
+            _check_base64(value)
+            return value
         return _check_base64(value) if isinstance(value, str) else value
 
     return field_validator(*fields, mode="after")(_validate)
