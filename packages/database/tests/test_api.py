@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import subprocess
 import sys
 import warnings
@@ -60,6 +61,28 @@ def test_plain_datetime_column_rejected():
     Table("t", metadata, Column("id", Integer, primary_key=True), Column("when", DateTime))
     with pytest.raises(AssertionError, match="t.when uses DateTime.*TZDateTime"):
         check_invalid_database_column_type(metadata)
+
+
+def test_plain_datetime_column_stops_the_migration_before_it_starts(make_alembic, db_folder, sql):
+    from openmodule.database import InvalidColumnTypeError, MigrationError
+
+    path = make_alembic("r0001_initial")
+    with open(os.path.join(path, "models.py"), "a") as f:
+        f.write(
+            "\nfrom sqlalchemy import Column, DateTime, Integer\n\n\n"
+            "class Legacy(Base):\n"
+            "    __tablename__ = 'legacy'\n"
+            "    id = Column(Integer, primary_key=True)\n"
+            "    at = Column(DateTime)\n"
+        )
+    with pytest.raises(InvalidColumnTypeError) as caught:
+        Database(db_folder, "svc", path)
+    assert isinstance(caught.value, AssertionError) and isinstance(caught.value, MigrationError)
+    assert "legacy.at uses DateTime: Do NOT use DateTime fields, use TZDateTime fields instead" in str(
+        caught.value
+    )
+    file = os.path.join(db_folder, "svc.sqlite3")
+    assert not os.path.exists(file) or sql(file, "SELECT name FROM sqlite_master WHERE name='vehicle'") == []
 
 
 def test_db_helpers(make_alembic, db_folder, models):

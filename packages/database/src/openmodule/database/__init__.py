@@ -25,6 +25,7 @@ from openmodule.database.custom_types import CustomType, JSONEncodedDict, TZDate
 from openmodule.database.database import Database, active_databases, create_sqlite_engine, get_database
 from openmodule.database.errors import (
     DatabaseNotWritableError,
+    InvalidColumnTypeError,
     InvalidDatabaseFileError,
     MigrationConfigError,
     MigrationError,
@@ -42,6 +43,7 @@ __all__ = [
     "CustomType",
     "Database",
     "DatabaseNotWritableError",
+    "InvalidColumnTypeError",
     "InvalidDatabaseFileError",
     "JSONEncodedDict",
     "MigrationConfigError",

@@ -64,8 +64,9 @@ class TZDateTime(CustomType):
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if isinstance(value, _dt.datetime) and value.tzinfo is not None:
             raise AssertionError(
-                f"TZDateTime got the timezone aware datetime {value!r}: SQLite cannot store time zones, "
-                "convert it to a naive UTC datetime first (value.astimezone(timezone.utc).replace(tzinfo=None))"
+                f"TZDateTime got the timezone aware datetime {value!r}: SQLite cannot store time zones. "
+                "You need to convert a datetime to a naive time in UTC first "
+                "(value.astimezone(timezone.utc).replace(tzinfo=None))"
             )
         return value
 

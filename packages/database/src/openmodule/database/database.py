@@ -37,6 +37,7 @@ from openmodule.database._files import (
 )
 from openmodule.database.errors import (
     DatabaseNotWritableError,
+    InvalidColumnTypeError,
     InvalidDatabaseFileError,
     MigrationConfigError,
     MigrationError,
@@ -359,6 +360,7 @@ _ERRORS: dict[str, type[MigrationError]] = {
         DatabaseNotWritableError,
         MigrationConfigError,
         UnknownRevisionError,
+        InvalidColumnTypeError,
     )
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "DatabaseNotWritableError",
+    "InvalidColumnTypeError",
     "InvalidDatabaseFileError",
     "MigrationConfigError",
     "MigrationError",
@@ -41,6 +42,12 @@ class DatabaseNotWritableError(MigrationError, PermissionError):
 class MigrationConfigError(MigrationError, AssertionError):
     """The alembic folder is missing or broken (no revisions, several heads). An ``AssertionError`` too,
     like the reference's checks of the alembic path."""
+
+
+class InvalidColumnTypeError(MigrationError, AssertionError):
+    """A model uses a column type that loses data in SQLite (a plain ``DateTime``: use ``TZDateTime``).
+    Checked in DEBUG and TESTING before any revision runs, so the database is unchanged. An ``AssertionError``
+    too, as in the reference."""
 
 
 class UnknownRevisionError(MigrationError):

@@ -128,13 +128,16 @@ def _check_types_enabled() -> bool:
 
 
 def check_invalid_database_column_type(metadata: MetaData) -> None:
-    """Raise ``AssertionError`` for a plain ``DateTime`` column (use ``TZDateTime``: SQLite loses time zones)."""
+    """Raise ``InvalidColumnTypeError`` (an ``AssertionError``) for a plain ``DateTime`` column (use
+    ``TZDateTime``: SQLite loses time zones)."""
+    from openmodule.database.errors import InvalidColumnTypeError
+
     for table in metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, DateTime):
-                raise AssertionError(
-                    f"Column {table.name}.{column.name} uses DateTime: use "
-                    "openmodule.database.custom_types.TZDateTime (naive UTC datetimes) instead"
+                raise InvalidColumnTypeError(
+                    f"Column {table.name}.{column.name} uses DateTime: Do NOT use DateTime fields, use TZDateTime "
+                    "fields instead (openmodule.database.custom_types.TZDateTime, naive UTC datetimes)"
                 )
 
 
