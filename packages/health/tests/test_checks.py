@@ -69,25 +69,41 @@ def test_parent_and_package(make_health, make_config, pong_of):
     health.check_fail("io", parent=True, message="parent broken")
     pong = pong_of(health, published)
     assert [(c["package"], c["state"]) for c in pong["checks"]] == [
-        ("other_pkg", "no-data"),
         ("parent_pkg", "fail"),
+        ("other_pkg", "no-data"),
     ]
-    with pytest.raises(AssertionError, match="either parent"):
+    with pytest.raises(AssertionError, match="you can only set either parent or package"):
         health.add_check("x", "X", None, parent=True, package="p")
     no_parent, _ = make_health(make_config(PARENT=None))
-    with pytest.raises(AssertionError, match="PARENT"):
+    with pytest.raises(AssertionError, match="no parent is set: set PARENT"):
         no_parent.add_check("x", "X", None, parent=True)
 
 
-def test_pong_message_is_last_failing_check_in_sorted_order(make_health, pong_of):
+def test_checks_in_insertion_order_and_message_of_the_last_failing(make_health, pong_of):
     health, published = make_health()
     for cid in ("b", "a", "c"):
         health.add_check(cid, cid.upper(), None)
     health.check_fail("b", message="b failed")
     health.check_fail("a", message="a failed")
+    health.add_check("b", "B again", None)  # re-added: keeps its place, starts over as no-data
     pong = pong_of(health, published)
-    assert [c["id"] for c in pong["checks"]] == ["a", "b", "c"]
-    assert pong["pong"]["message"] == "b failed"
+    assert [(c["id"], c["state"]) for c in pong["checks"]] == [
+        ("b", "no-data"),
+        ("a", "fail"),
+        ("c", "no-data"),
+    ]
+    assert pong["pong"]["message"] == "a failed"
+    health.check_fail("c", message="c failed")
+    assert pong_of(health, published)["pong"]["message"] == "c failed"
+
+
+def test_checks_dict_is_live(make_health):
+    health, _ = make_health()
+    health.add_check("cam", "Camera", None, package="cam_1")
+    check = health.checks[health._check_id("cam", package="cam_1")]
+    health.check_fail("cam", package="cam_1", message="dark")
+    assert (check.state, check.message) == ("fail", "dark")
+    assert list(health.checks) == [("cam", "cam_1")]
 
 
 def test_unknown_check_raises_in_testing_and_warns_in_production(make_health, make_config, caplog):

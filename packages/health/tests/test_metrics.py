@@ -68,33 +68,41 @@ def test_str_metric(make_health, pong_of):
     assert _metric(pong_of(health, published), "fw")["values"] == {
         "[('compute_id', '1'), ('dev', 'a')]": "v1 'x'"
     }
-    with pytest.raises(ValueError, match="str metric"):
+    with pytest.raises(ValueError, match="'fw' of type str cannot be set to a non-string value: got 3"):
         health.metric_set("fw", 3, dev="a")
-    with pytest.raises(ValueError, match="str metric"):
-        health.metric_inc("fw", dev="a")
+    for change in (health.metric_inc, health.metric_dec):
+        with pytest.raises(
+            ValueError, match="'fw' of type str cannot be increased or decreased: use metric_set"
+        ):
+            change("fw", dev="a")
 
 
 def test_count_rules(make_health):
     health, _ = make_health()
     health.add_metric("n", HealthMetricType.count, "N", "n")
-    with pytest.raises(ValueError, match="metric_inc, not metric_set"):
+    with pytest.raises(ValueError, match="'n' of type count cannot be set: use metric_inc"):
         health.metric_set("n", 3)
-    with pytest.raises(ValueError, match="cannot decrease"):
+    with pytest.raises(ValueError, match="'n' of type count cannot be decreased"):
         health.metric_dec("n")
-    with pytest.raises(ValueError, match="cannot decrease"):
+    with pytest.raises(ValueError, match="'n' of type count cannot be decreased"):
         health.metric_inc("n", -1)
-    with pytest.raises(ValueError, match="must be a number"):
+    with pytest.raises(ValueError, match="'n' of type count cannot be set to a non-numeric value"):
         health.metric_inc("n", "1")
-    with pytest.raises(ValueError, match="must be a number"):
+    with pytest.raises(ValueError, match="non-numeric value: got amount True"):
         health.metric_inc("n", True)
+    health.metric_inc("n", 2)
+    health.metric_set("n", None)  # deleting a value is allowed for every type
+    assert health.metrics[health._check_id("n")].values == {}
 
 
 def test_gauge_rejects_non_numbers(make_health):
     health, _ = make_health()
     health.add_metric("g", HealthMetricType.gauge, "G", "g")
-    with pytest.raises(ValueError, match="gauge metric"):
+    with pytest.raises(ValueError, match="'g' of type gauge cannot be set to a non-numeric value: got '3'"):
         health.metric_set("g", "3")
-    with pytest.raises(ValueError, match="must be a number"):
+    with pytest.raises(
+        ValueError, match="of type gauge cannot be set to a non-numeric value: got amount None"
+    ):
         health.metric_dec("g", None)
 
 
@@ -106,7 +114,9 @@ def test_unknown_metric_and_type(make_health):
         lambda: health.metric_dec("x"),
         lambda: health.metric_clear("x"),
     ):
-        with pytest.raises(ValueError, match="'x'.*add_metric"):
+        with pytest.raises(
+            ValueError, match="'x' of package 'health_test' not found, the metric will not be set"
+        ):
             call()
     with pytest.raises(ValueError, match="unknown metric type 'histogram'"):
         health.add_metric("h", "histogram", "H", "h")
@@ -116,9 +126,11 @@ def test_unknown_metric_and_type(make_health):
 def test_labels_must_match_declaration(make_health):
     health, _ = make_health()
     health.add_metric("m", HealthMetricType.gauge, "M", "m", labels=["gate"])
-    with pytest.raises(ValueError, match="do not match"):
+    with pytest.raises(ValueError, match=r"m labels do not match the metric definition: got \[\], declared"):
         health.metric_set("m", 1)
-    with pytest.raises(ValueError, match="do not match"):
+    with pytest.raises(
+        ValueError, match="labels do not match the metric definition: got \\['gate', 'lane'\\]"
+    ):
         health.metric_set("m", 1, gate="g", lane="l")
 
 
@@ -140,7 +152,7 @@ def test_production_logs_and_keeps_serving(make_health, make_config, pong_of, ca
         health.metric_set("m", 1, gate="g", compute_id="99")  # compute_id stays the device's own
         health.metric_set("m", 2, lane="x")  # wrong labels: still stored
         health.metric_set("m", "text", gate="g")  # wrong type: dropped
-    assert "does not exist" in caplog.text and "reserved" in caplog.text and "gauge metric" in caplog.text
+    assert "not found" in caplog.text and "reserved" in caplog.text and "non-numeric" in caplog.text
     metric = _metric(pong_of(health, published), "m")
     assert metric["labels"] == ["gate"]
     assert metric["values"] == {
@@ -206,3 +218,40 @@ def test_metric_operations_are_thread_safe(make_health, pong_of):
         "[('compute_id', '1'), ('t', '1')]": threads * per_thread // 2,
     }
     assert _metric(pong, "g")["values"] == {"[('compute_id', '1')]": threads * per_thread}
+
+
+def test_production_reports_each_misused_operation(make_health, make_config, caplog):
+    # the rate limit is per message and operation: metric_inc and metric_dec on a str metric both show up
+    health, _ = make_health(make_config(TESTING=False, DEBUG=False))
+    health.add_metric("fw", HealthMetricType.str, "Firmware", "firmware version")
+    with caplog.at_level(logging.ERROR, "openmodule.health"):
+        health.metric_inc("fw")
+        health.metric_dec("fw")
+        health.metric_inc("fw")  # the same call again within the interval: not logged again
+    assert caplog.text.count("of type str cannot be increased or decreased") == 2
+
+
+def test_metrics_dict_is_live_and_cleared_in_place(make_health):
+    health, _ = make_health()
+    health.add_metric("n", HealthMetricType.count, "N", "n", labels=["gate"])
+    health.add_metric("n", HealthMetricType.count, "N", "n", labels=["gate"], package="other")
+    metric = health.metrics[health._check_id("n")]
+    for gate in ("a", "b", "c"):
+        health.metric_inc("n", gate=gate)
+    assert metric.values == {f"[('compute_id', '1'), ('gate', '{g}')]": 1 for g in "abc"}
+    health.metric_clear("n", values_to_keep=[{"gate": "b"}])
+    assert list(metric.values) == ["[('compute_id', '1'), ('gate', 'b')]"]
+    assert list(health.metrics) == [("n", "health_test"), ("n", "other")]
+
+
+def test_pong_keeps_metrics_in_insertion_order_and_value_types(make_health, pong_of):
+    health, published = make_health()
+    for metric_id, metric_type in (("z_str", "str"), ("m_int", "gauge"), ("a_float", "gauge")):
+        health.add_metric(metric_id, metric_type, metric_id, metric_id)
+    health.metric_set("z_str", "123")
+    health.metric_set("m_int", 123)
+    health.metric_set("a_float", 123.125)
+    metrics = pong_of(health, published)["metrics"]
+    values = [(m["id"], m["values"]["[('compute_id', '1')]"]) for m in metrics]
+    assert values == [("z_str", "123"), ("m_int", 123), ("a_float", 123.125)]
+    assert [type(v) for _, v in values] == [str, int, float]

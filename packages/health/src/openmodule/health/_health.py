@@ -47,7 +47,6 @@ RESERVED_LABELS = frozenset(
 _RESERVED_PREFIXES = ("__", "grafana_")
 
 LabelFormat = Literal["repr", "json"]
-_LabelKey = tuple[tuple[str, str], ...]
 
 
 def is_reserved_label(name: str) -> bool:
@@ -57,6 +56,8 @@ def is_reserved_label(name: str) -> bool:
 
 @dataclass
 class _Check:
+    """A check as ``Health.checks`` holds it (keyed by ``(check_id, package)``)."""
+
     name: str
     description: str | None
     state: HealthCheckState = HealthCheckState.no_data
@@ -71,11 +72,14 @@ class _Template:
 
 @dataclass
 class _Metric:
+    """A metric as ``Health.metrics`` holds it; ``values`` maps the label-key string (as sent in the pong) to
+    the value, and changes in place."""
+
     type: HealthMetricType
     name: str
     description: str
     labels: list[str]
-    values: dict[_LabelKey, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 class _RateLimitedLog:
@@ -113,6 +117,9 @@ class Health:
     error result, an exception or no answer within ``handler_timeout`` seconds marks the pong as ``error``.
     ``label_format`` chooses the metric label-key strings: ``"repr"`` (12.x, default) or ``"json"`` (18.x);
     without it the setting ``HEALTH_LABEL_FORMAT`` decides.
+
+    ``checks`` and ``metrics`` are the live dicts keyed by ``(id, package)`` (see ``_check_id``), in the
+    order they were added, which is also the order of the pong.
     """
 
     def __init__(
@@ -139,8 +146,8 @@ class Health:
         self.label_format: LabelFormat = fmt
         self.log = log
         self.templates: dict[str, _Template] = {}  # per instance (the reference shared one dict per class)
-        self._checks: dict[tuple[str, str], _Check] = {}
-        self._metrics: dict[tuple[str, str], _Metric] = {}
+        self.checks: dict[tuple[str, str], _Check] = {}
+        self.metrics: dict[tuple[str, str], _Metric] = {}
         # One lock for checks, metrics and pong building: services update them from any thread.
         self._lock = threading.RLock()
         self._guarded_call = _GuardedCall()
@@ -171,21 +178,31 @@ class Health:
 
     def _package(self, parent: bool, package: str | None) -> str:
         if parent and package is not None:
-            raise AssertionError("pass either parent=True or package=..., not both")
+            raise AssertionError(
+                "you can only set either parent or package: pass parent=True or package=..., not both"
+            )
         if parent:
             value = getattr(self.config, "PARENT", None)
             if not value:
-                raise AssertionError("parent=True needs the PARENT setting, which is not set")
+                raise AssertionError("parent=True but no parent is set: set PARENT in the settings")
             return str(value)
         if package is not None:
             return str(package)
         return str(self.config.NAME)
 
-    def _violation(self, msg: str) -> None:
-        # Development: fail loudly; production: a bad metric update must never take the service down.
+    def _check_id(self, check_id: str, parent: bool = False, package: str | None = None) -> tuple[str, str]:
+        """The key of a check or metric in :attr:`checks` / :attr:`metrics`: ``(id, package)``.
+
+        Usage: ``health.metrics[health._check_id("plates")].values``
+        """
+        return str(check_id), self._package(parent, package)
+
+    def _violation(self, msg: str, operation: str = "") -> None:
+        # Development: fail loudly; production: a bad metric update must never take the service down. The
+        # log is rate-limited per message and operation, so every misused call site is reported once.
         if self._strict:
             raise ValueError(msg)
-        self._ratelog(msg, logging.ERROR, "%s", msg)
+        self._ratelog(f"{operation}:{msg}", logging.ERROR, "%s", msg)
 
     # -- checks --------------------------------------------------------------------------------------
     def add_check(
@@ -198,15 +215,15 @@ class Health:
         package: str | None = None,
     ) -> None:
         """(Re)creates check ``check_id`` in state ``no-data``. Usage: ``add_check("cam", "Camera", "reachable")``"""
-        key = (str(check_id), self._package(parent, package))
+        key = self._check_id(check_id, parent, package)
         with self._lock:
-            self._checks[key] = _Check(name=name, description=description)
+            self.checks[key] = _Check(name=name, description=description)
 
     def remove_check(self, check_id: str, *, parent: bool = False, package: str | None = None) -> None:
         """Removes a check; a missing check is fine. Usage: ``remove_check("cam")``"""
-        key = (str(check_id), self._package(parent, package))
+        key = self._check_id(check_id, parent, package)
         with self._lock:
-            self._checks.pop(key, None)
+            self.checks.pop(key, None)
 
     def add_check_template(self, check_id: str, name: str, description: str | None = None) -> None:
         """Stores name/description of a check that dynamic packages get via :meth:`update_template_packages`."""
@@ -226,11 +243,11 @@ class Health:
                     f"no check template {check_id!r}: call add_check_template({check_id!r}, ...) first"
                 )
             template = self.templates[check_id]
-            for key in [k for k in self._checks if k[0] == check_id and k[1] not in wanted]:
-                del self._checks[key]
+            for key in [k for k in self.checks if k[0] == check_id and k[1] not in wanted]:
+                del self.checks[key]
             for package in wanted:
-                if (check_id, package) not in self._checks:
-                    self._checks[(check_id, package)] = _Check(
+                if (check_id, package) not in self.checks:
+                    self.checks[(check_id, package)] = _Check(
                         name=template.name, description=template.description
                     )
 
@@ -245,9 +262,9 @@ class Health:
     ) -> None:
         """Sets a check's state; ``message`` is kept only for ``fail``. Usage: ``set_check_state("cam", "ok")``"""
         state = HealthCheckState(state)
-        key = (str(check_id), self._package(parent, package))
+        key = self._check_id(check_id, parent, package)
         with self._lock:
-            check = self._checks.get(key)
+            check = self.checks.get(key)
             if check is None:
                 msg = f"health check {key[0]!r} of package {key[1]!r} does not exist: call add_check first"
                 if self._strict:
@@ -285,7 +302,7 @@ class Health:
 
         Usage: ``add_metric("plates", HealthMetricType.count, "Plates", "plates read", labels=["gate"])``
         """
-        key = (str(metric_id), self._package(parent, package))
+        key = self._check_id(metric_id, parent, package)
         try:
             mtype = HealthMetricType(metric_type)
         except ValueError:
@@ -302,58 +319,70 @@ class Health:
             # Production: keep the metric, but compute_id is always the device's own.
             label_list = [label for label in label_list if label != "compute_id"]
         with self._lock:
-            self._metrics[key] = _Metric(type=mtype, name=name, description=description, labels=label_list)
+            self.metrics[key] = _Metric(type=mtype, name=name, description=description, labels=label_list)
 
     def remove_metric(self, metric_id: str, *, parent: bool = False, package: str | None = None) -> None:
         """Removes a metric; a missing metric is fine. Usage: ``remove_metric("plates")``"""
-        key = (str(metric_id), self._package(parent, package))
+        key = self._check_id(metric_id, parent, package)
         with self._lock:
-            self._metrics.pop(key, None)
+            self.metrics.pop(key, None)
 
-    def _label_key(self, metric_id: str, metric: _Metric, labels: dict[str, Any]) -> _LabelKey:
+    def _label_key(self, metric_id: str, metric: _Metric, labels: dict[str, Any], operation: str) -> str:
         if set(labels) != set(metric.labels):
             # Production stores the value anyway (the reference did); development points at the mistake.
             self._violation(
-                f"metric {metric_id!r}: labels {sorted(labels)} do not match the declared labels "
-                f"{sorted(metric.labels)}"
+                f"metric {metric_id} labels do not match the metric definition: got {sorted(labels)}, "
+                f"declared {sorted(metric.labels)}",
+                operation,
             )
         reserved = sorted(name for name in labels if is_reserved_label(name))
         if reserved:
-            self._violation(f"metric {metric_id!r}: label names {reserved} are reserved, rename them")
+            self._violation(
+                f"metric {metric_id!r}: label names {reserved} are reserved, rename them", operation
+            )
         pairs = {str(k): str(v) for k, v in labels.items()}
         pairs["compute_id"] = str(getattr(self.config, "COMPUTE_ID", 1))  # never replaced by a user label
-        return tuple(sorted(pairs.items()))
+        return self._format_key(pairs)
 
-    def _get_metric(self, metric_id: str, parent: bool, package: str | None) -> _Metric | None:
-        key = (str(metric_id), self._package(parent, package))
-        metric = self._metrics.get(key)
+    def _get_metric(
+        self, metric_id: str, parent: bool, package: str | None, operation: str
+    ) -> _Metric | None:
+        key = self._check_id(metric_id, parent, package)
+        metric = self.metrics.get(key)
         if metric is None:
-            self._violation(f"metric {key[0]!r} of package {key[1]!r} does not exist: call add_metric first")
+            self._violation(
+                f"metric {key[0]!r} of package {key[1]!r} not found, the metric will not be set: "
+                "call add_metric first",
+                operation,
+            )
         return metric
+
+    def _type_error(self, metric_id: str, metric: _Metric, problem: str, hint: str, operation: str) -> None:
+        self._violation(f"metric {metric_id!r} of type {metric.type.value} {problem}: {hint}", operation)
 
     def metric_set(
         self, metric_id: str, value: Any, *, parent: bool = False, package: str | None = None, **labels: Any
     ) -> None:
         """Sets the value of one label combination; ``None`` deletes it. Usage: ``metric_set("temp", 21.5)``"""
         with self._lock:
-            metric = self._get_metric(metric_id, parent, package)
+            metric = self._get_metric(metric_id, parent, package, "set")
             if metric is None:
                 return
-            if metric.type == HealthMetricType.count:
-                self._violation(f"metric {metric_id!r} is a count metric: use metric_inc, not metric_set")
+            if metric.type == HealthMetricType.count and value is not None:
+                self._type_error(metric_id, metric, "cannot be set", "use metric_inc", "set")
                 return
             if value is not None:
                 if metric.type == HealthMetricType.str and not isinstance(value, str):
-                    self._violation(
-                        f"metric {metric_id!r} is a str metric: value must be a str, got {value!r}"
+                    self._type_error(
+                        metric_id, metric, "cannot be set to a non-string value", f"got {value!r}", "set"
                     )
                     return
                 if metric.type == HealthMetricType.gauge and not _is_number(value):
-                    self._violation(
-                        f"metric {metric_id!r} is a gauge metric: value must be a number, got {value!r}"
+                    self._type_error(
+                        metric_id, metric, "cannot be set to a non-numeric value", f"got {value!r}", "set"
                     )
                     return
-            key = self._label_key(metric_id, metric, labels)
+            key = self._label_key(metric_id, metric, labels, "set")
             if value is None:
                 metric.values.pop(key, None)
             else:
@@ -369,23 +398,7 @@ class Health:
         **labels: Any,
     ) -> None:
         """Adds ``amount`` (starting at 0). Usage: ``metric_inc("plates", gate="gate_1")``"""
-        with self._lock:
-            metric = self._get_metric(metric_id, parent, package)
-            if metric is None:
-                return
-            if metric.type == HealthMetricType.str:
-                self._violation(f"metric {metric_id!r} is a str metric: use metric_set with a str")
-                return
-            if not _is_number(amount):
-                self._violation(f"metric {metric_id!r}: amount must be a number, got {amount!r}")
-                return
-            if metric.type == HealthMetricType.count and amount < 0:
-                self._violation(
-                    f"metric {metric_id!r} is a count metric: it cannot decrease (amount {amount!r})"
-                )
-                return
-            key = self._label_key(metric_id, metric, labels)
-            metric.values[key] = metric.values.get(key, 0) + amount
+        self._add(metric_id, amount, 1, "inc", parent, package, labels)
 
     def metric_dec(
         self,
@@ -397,11 +410,52 @@ class Health:
         **labels: Any,
     ) -> None:
         """Subtracts ``amount`` (gauges only). Usage: ``metric_dec("queue", gate="gate_1")``"""
-        if not _is_number(amount):
-            with self._lock:
-                self._violation(f"metric {metric_id!r}: amount must be a number, got {amount!r}")
-            return
-        self.metric_inc(metric_id, -amount, parent=parent, package=package, **labels)
+        self._add(metric_id, amount, -1, "dec", parent, package, labels)
+
+    def _add(
+        self,
+        metric_id: str,
+        amount: Any,
+        sign: int,
+        operation: str,
+        parent: bool,
+        package: str | None,
+        labels: dict[str, Any],
+    ) -> None:
+        with self._lock:
+            metric = self._get_metric(metric_id, parent, package, operation)
+            if metric is None:
+                return
+            if metric.type == HealthMetricType.str:
+                self._type_error(
+                    metric_id,
+                    metric,
+                    "cannot be increased or decreased",
+                    "use metric_set with a str",
+                    operation,
+                )
+                return
+            if not _is_number(amount):
+                self._type_error(
+                    metric_id,
+                    metric,
+                    "cannot be set to a non-numeric value",
+                    f"got amount {amount!r}",
+                    operation,
+                )
+                return
+            delta = sign * amount
+            if metric.type == HealthMetricType.count and delta < 0:
+                self._type_error(
+                    metric_id,
+                    metric,
+                    "cannot be decreased",
+                    f"a count only goes up (change {delta!r}); use a gauge for values that go down",
+                    operation,
+                )
+                return
+            key = self._label_key(metric_id, metric, labels, operation)
+            metric.values[key] = metric.values.get(key, 0) + delta
 
     def metric_clear(
         self,
@@ -413,7 +467,7 @@ class Health:
     ) -> None:
         """Deletes all values except the listed label combinations. Usage: ``metric_clear("q", values_to_keep=[{"gate": "g1"}])``"""
         with self._lock:
-            metric = self._get_metric(metric_id, parent, package)
+            metric = self._get_metric(metric_id, parent, package, "clear")
             if metric is None:
                 return
             compute_id = str(getattr(self.config, "COMPUTE_ID", 1))
@@ -423,14 +477,16 @@ class Health:
                     str(k): str(v) for k, v in dict(labels).items()
                 }  # a copy: never touch the caller's dict
                 pairs["compute_id"] = compute_id
-                keep.add(tuple(sorted(pairs.items())))
-            metric.values = {k: v for k, v in metric.values.items() if k in keep}
+                keep.add(self._format_key(pairs))
+            # in place: code holding ``health.metrics[...]`` sees the cleared values
+            for key in [k for k in metric.values if k not in keep]:
+                del metric.values[key]
 
     # -- pong ----------------------------------------------------------------------------------------
-    def _format_key(self, key: _LabelKey) -> str:
+    def _format_key(self, pairs: dict[str, str]) -> str:
         if self.label_format == "json":
-            return json.dumps(dict(key), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-        return repr(list(key))
+            return json.dumps(pairs, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+        return repr(sorted(pairs.items()))
 
     def _snapshot(self) -> tuple[list[HealthCheck], list[HealthMetric]]:
         with self._lock:
@@ -443,7 +499,7 @@ class Health:
                     description=c.description,
                     message=c.message if c.state == HealthCheckState.fail else None,
                 )
-                for (cid, pkg), c in sorted(self._checks.items(), key=lambda item: item[0])
+                for (cid, pkg), c in self.checks.items()
             ]
             metrics = [
                 HealthMetric(
@@ -452,10 +508,10 @@ class Health:
                     description=m.description,
                     type=m.type,
                     labels=list(m.labels),
-                    values={self._format_key(k): v for k, v in m.values.items()},
+                    values=dict(m.values),
                     package=pkg,
                 )
-                for (mid, pkg), m in sorted(self._metrics.items(), key=lambda item: item[0])
+                for (mid, pkg), m in self.metrics.items()
             ]
         return checks, metrics
 
@@ -471,7 +527,7 @@ class Health:
         return verdict
 
     def build_pong(self) -> HealthPongMessage:
-        """The pong as it would be sent now (checks and metrics sorted by id, package)."""
+        """The pong as it would be sent now (checks and metrics in the order they were added, as in 12.x)."""
         verdict = self._handler_verdict()
         checks, metrics = self._snapshot()
         failing = [c for c in checks if c.state == HealthCheckState.fail]
