@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import types
 
 import pytest
 from pydantic import ValidationError
@@ -82,7 +83,7 @@ def test_message_fields(make_alerts):
 def test_state_needs_value_and_value_persists(make_alerts):
     alerts, published = make_alerts()
     alert_id = alerts.get_or_add_alert_id("level", AlertHandleType.state)
-    with pytest.raises(ValueError, match="pass a value"):
+    with pytest.raises(ValueError, match="value must not be None .* pass value="):
         alerts.send_with_alert_id(alert_id, AlertStatus.error, {})
     assert published == []
     alerts.send_with_alert_id(alert_id, AlertStatus.error, {}, value=1.5)
@@ -186,3 +187,44 @@ def test_on_the_wire(bus):
             '"source":"","handle_type":"state","value":3.0}'
         ).encode()
     )
+
+
+class _CoreLike:
+    """What a core offers the alert handler: publish() and config (the real core is a layer above)."""
+
+    def __init__(self, name: str) -> None:
+        self.config = types.SimpleNamespace(NAME=name, VERSION="2.0.0")
+        self.sent: list = []
+
+    def publish(self, message, topic):
+        self.sent.append((topic, json.loads(message.json_bytes())))
+
+
+def test_handler_built_from_a_core_uses_its_publish_and_config():
+    core = _CoreLike("from_core")
+    alerts = AlertHandler(core)
+    assert alerts.send("door_open", AlertHandleType.state_change, source="d1")
+    [(topic, body)] = core.sent
+    assert topic == "alert"
+    assert (body["package"], body["alert_meta"]["sender"], body["source"]) == ("from_core", "from_core", "d1")
+    assert "value" not in body  # None is not sent
+
+
+def test_handler_without_arguments_finds_the_running_core():
+    from openmodule.messaging import NoRunningCore, set_running_core
+
+    with pytest.raises(NoRunningCore, match="AlertHandler.*init_openmodule"):
+        AlertHandler()
+    core = _CoreLike("running")
+    set_running_core(core)
+    try:
+        alerts = AlertHandler()
+        alerts.send("x", AlertHandleType.count, status=AlertStatus.ok)
+    finally:
+        set_running_core(None)
+    assert [body["package"] for _, body in core.sent] == ["running"]
+
+
+def test_handler_refuses_what_cannot_publish():
+    with pytest.raises(TypeError, match="publish callable or a core with publish"):
+        AlertHandler(object())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from openmodule.messaging import running_core
 from openmodule.models.alert import AlertHandleType, AlertMessage, AlertStatus
 
 log = logging.getLogger("openmodule.alert")
@@ -34,17 +35,30 @@ class AlertHandler:
     """Publishes alerts on topic ``alert``; an alert goes out when its status changes (or always, if asked).
 
     An alert is identified by ``(source, alert_type, handle_type, package)``. The core builds one as
-    ``core.alerts``.
+    ``core.alerts``. The first argument is a publish callable, or a core (anything with ``publish`` and
+    ``config``, as the reference's ``AlertHandler(core)``); without it the running core is used.
 
     Usage::
 
-        alerts = AlertHandler(publisher.publish, config=settings)
+        alerts = AlertHandler(publisher.publish, config=settings)  # or AlertHandler(core) / AlertHandler()
         alerts.send("io_offline", AlertHandleType.state_change, status=AlertStatus.error, source="pin_3")
         alert_id = alerts.get_or_add_alert_id("queue_length", AlertHandleType.state)
         alerts.send_with_alert_id(alert_id, AlertStatus.ok, {"queue": 3}, value=3)
     """
 
-    def __init__(self, publish: Callable[[Any, str], Any], config: Any = None) -> None:
+    def __init__(self, publish: Callable[[Any, str], Any] | Any = None, config: Any = None) -> None:
+        if publish is None:
+            # the reference's handlers find the core by themselves; the core registers itself below us
+            publish = running_core("AlertHandler() without a publish callable")
+        if not callable(publish):
+            core = publish
+            if not callable(getattr(core, "publish", None)):
+                raise TypeError(
+                    f"AlertHandler needs a publish callable or a core with publish(), got {type(core).__name__}"
+                )
+            publish = core.publish
+            if config is None:
+                config = getattr(core, "config", None)
         if config is None:
             from openmodule.config import settings
 
@@ -117,7 +131,9 @@ class AlertHandler:
                 raise KeyError(f"unknown alert id {alert_id!r}: get one from get_or_add_alert_id()")
             alert = self._alerts[alert_id]
             if alert.handle_type == AlertHandleType.state and value is None:
-                raise ValueError(f"alert {alert.alert_type!r} has handle_type 'state': pass a value")
+                raise ValueError(
+                    f"value must not be None for alert {alert.alert_type!r} with handle_type 'state': pass value="
+                )
             alert_meta = dict(meta or {})  # a copy: the caller's dict stays untouched
             alert_meta["sender"] = str(self.config.NAME)
             new_value = alert.value if value is None else value  # a value persists, as in the reference
