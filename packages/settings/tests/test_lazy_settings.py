@@ -116,6 +116,24 @@ def test_override_after_setup_stack():
     assert settings.X == 1
 
 
+def test_wrapped_settings_answer_is_overridden_too():
+    settings.configure(make_module(X=1))
+    assert not settings._wrapped.is_overridden("X")
+    with override_context(X=2):
+        assert settings._wrapped.is_overridden("X") and settings.is_overridden("X")
+    assert not settings._wrapped.is_overridden("X") and not settings.is_overridden("X")
+
+
+def test_configure_twice_or_on_a_second_object_is_refused():
+    settings.configure(make_module(X=1))
+    with pytest.raises(AssertionError, match="Settings are already configured: call settings.reset"):
+        settings.configure(make_module(X=2))
+    other = LazySettings()
+    with pytest.raises(AssertionError, match="Do not use multiple settings objects"):
+        other.configure(make_module(X=3))
+    assert settings.X == 1
+
+
 def test_override_before_setup_is_applied_and_restored():
     settings.override(NAME="early", NEW_ONE=7)
     settings.configure(make_module(NAME="base"))

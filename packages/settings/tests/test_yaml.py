@@ -19,9 +19,15 @@ def test_missing_file_gives_defaults(tmp_path):
     assert config.yaml(Model, tmp_path / "nope.yml") == Model()
 
 
-def test_missing_file_with_required_fields_raises(tmp_path):
-    with pytest.raises(pydantic.ValidationError):
+def test_missing_file_with_required_fields_raises_and_logs(tmp_path, caplog):
+    with pytest.raises(pydantic.ValidationError) as info:
         config.yaml(Required, tmp_path / "nope.yml")
+    [record] = [r for r in caplog.records if r.name == "openmodule.config"]
+    assert record.levelname == "ERROR"
+    message = record.getMessage()
+    assert message.startswith("something is wrong with the configuration: there is no config file")
+    assert "nope.yml" in message and "Required" in message and "field 'needed'" in message
+    assert "the defaults of Required do not validate" in "\n".join(info.value.__notes__)
 
 
 def test_loads_file_and_default_path(tmp_path, monkeypatch):
@@ -73,7 +79,11 @@ def test_invalid_content_names_file_field_and_reason(tmp_path, caplog):
         config.yaml(Model, f)
     note = "\n".join(info.value.__notes__)
     assert "bad.yml" in note and "field 'count'" in note and "integer" in note
-    assert any("bad.yml" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.getMessage().startswith("something is wrong with the configuration: config file")
+        and "bad.yml" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 class Anything(pydantic.BaseModel):

@@ -308,7 +308,20 @@ def yaml(
     file = Path(path if path is not None else config_yaml_path())
     validate: Any = getattr(model, "model_validate", None) or getattr(model, "parse_obj", None)
     if not file.exists():
-        return model()
+        try:
+            return model()
+        except Exception as exc:
+            # a developer's mistake (a field without default) more than a user's: say so, then raise as is
+            reason = _describe_validation_error(exc)
+            log.error(
+                "something is wrong with the configuration: there is no config file %s and the defaults of %s "
+                "do not validate: %s",
+                file,
+                model.__name__,
+                reason,
+            )
+            exc.add_note(f"no config file {file}; the defaults of {model.__name__} do not validate: {reason}")
+            raise
     limit = _max_alias_nodes(max_alias_nodes)
     try:
         with file.open("rb") as f:
@@ -334,6 +347,11 @@ def yaml(
     except Exception as exc:
         # Re-raised as is (services catch pydantic's ValidationError), with the file named in a note.
         reason = _describe_validation_error(exc)
-        log.exception("config file %s does not match %s: %s", file, model.__name__, reason)
+        log.exception(
+            "something is wrong with the configuration: config file %s does not match %s: %s",
+            file,
+            model.__name__,
+            reason,
+        )
         exc.add_note(f"while loading config file {file} into {model.__name__}: {reason}")
         raise

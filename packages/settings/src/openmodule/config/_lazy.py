@@ -25,9 +25,12 @@ class SettingsModuleNotFound(ModuleNotFoundError):
 
 
 class Settings:
-    """The global defaults, then every upper-case variable of the settings module (the module wins)."""
+    """The global defaults, then every upper-case variable of the settings module (the module wins).
 
-    def __init__(self, module: ModuleType | Any | None) -> None:
+    ``LazySettings`` wraps one (``settings._wrapped``); ``is_overridden`` asks the owning ``LazySettings``.
+    """
+
+    def __init__(self, module: ModuleType | Any | None, owner: LazySettings | None = None) -> None:
         for name, value in global_defaults().items():
             setattr(self, name, value)
         if module is not None:
@@ -35,6 +38,14 @@ class Settings:
                 if name.isupper() and not name.startswith("_"):
                     setattr(self, name, getattr(module, name))
         self.SETTINGS_MODULE = module
+        self._owner = owner
+
+    def is_overridden(self, name: str) -> bool:
+        """True while ``name`` has an active override (``override_settings`` / ``override_context``).
+
+        Usage: ``settings._wrapped.is_overridden("NAME")`` (the same as ``settings.is_overridden("NAME")``)
+        """
+        return self._owner is not None and self._owner.is_overridden(name)
 
     def __repr__(self) -> str:
         module = getattr(self.SETTINGS_MODULE, "__name__", self.SETTINGS_MODULE)
@@ -75,7 +86,7 @@ class LazySettings:
                             "set SETTINGS_MODULE to an importable module, or call settings.configure(module)"
                         ) from exc
                     raise
-            wrapped = Settings(module)
+            wrapped = Settings(module, owner=self)
             for name, stack in self._overrides.items():
                 if not stack:
                     continue
@@ -91,7 +102,11 @@ class LazySettings:
 
     def configure(self, module: ModuleType | Any) -> None:
         """Set up from ``module`` instead of importing the settings module."""
-        assert self._wrapped is _EMPTY, "settings are already configured; call settings.reset() first"
+        # openmodule reads the one global object; a second one would be configured without any effect
+        assert self is settings, (
+            "Do not use multiple settings objects: configure openmodule.config.settings, the one openmodule reads"
+        )
+        assert self._wrapped is _EMPTY, "Settings are already configured: call settings.reset() first"
         self._setup(module)
 
     def reset(self) -> None:
@@ -175,7 +190,7 @@ class LazySettings:
                     setattr(self._wrapped, name, stack[-1])
 
     def is_overridden(self, name: str) -> bool:
-        """True while ``name`` has an active override."""
+        """True while ``name`` has an active override. Usage: ``settings.is_overridden("COMPUTE_ID")``"""
         stack = self._overrides.get(name)
         if not stack:
             return False
