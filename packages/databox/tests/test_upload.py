@@ -70,12 +70,12 @@ def test_missing_source_raises(upload_dir, tmp_path):
 
 def test_directory_and_symlink_sources_refused(upload_dir, tmp_path, make_file):
     (tmp_path / "adir").mkdir()
-    with pytest.raises(SourceFileError, match="not a regular file"):
+    with pytest.raises(SourceFileError, match="is a directory: src must be a file and no directory"):
         upload(tmp_path / "adir", "x/")
     real = make_file("real.txt", b"r")
     link = tmp_path / "link.txt"
     link.symlink_to(real)
-    with pytest.raises(SourceFileError, match="not a regular file"):
+    with pytest.raises(SourceFileError, match="is not a regular file: src must be a file and no directory"):
         upload(link, "x/")
     assert real.read_bytes() == b"r"
 

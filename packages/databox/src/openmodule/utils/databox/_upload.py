@@ -142,8 +142,10 @@ def upload(src: str | os.PathLike[str], dst: str, rpc_client: Any = None) -> Pat
     except FileNotFoundError:
         raise SourceFileError(f"databox upload source {str(src_path)!r} does not exist") from None
     if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise SourceFileError(
-            f"databox upload source {str(src_path)!r} is not a regular file (directories and symlinks are refused)"
+            f"databox upload source {str(src_path)!r} is {kind}: src must be a file and no directory "
+            "(directories, symlinks and other special files are refused; upload each file on its own)"
         )
 
     target = resolve_destination(src_path, dst)
