@@ -222,6 +222,43 @@ def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus:
     shutdown_openmodule()
 
 
+def test_dispatcher_max_threads_pool_is_bounded_and_shutdown_drops_its_backlog(
+    configured: Any, bus: Any, wait_for: Any
+) -> None:
+    # The pool of dispatcher_max_threads had an unbounded queue, and shutdown_openmodule ran its whole
+    # backlog. Now it holds HANDLER_QUEUE_LIMIT calls (a setting) and the backlog is cancelled.
+    configured.override(HANDLER_QUEUE_LIMIT=5)
+    instance = start(configured, dispatcher_max_threads=2)
+    assert instance.messages.queue_limit == 5
+    release = threading.Event()
+    started: list[int] = []
+
+    def slow(message: DemoMessage) -> None:
+        """Blocks until released."""
+        started.append(message.value)
+        release.wait(30)
+
+    instance.messages.register_handler("demo", DemoMessage, slow, register_schema=False)
+    wait_for(lambda: bus.publish(DemoMessage(value=-1), "demo") or started, what="first handler")
+    for i in range(100):
+        bus.publish(DemoMessage(value=i), "demo")
+    wait_for(lambda: instance.messages.drops.snapshot().get("queue_full", 0) >= 90, what="dropped calls")
+    assert instance.messages.queued == 5 and len(started) == 2
+
+    def release_once_cancelled() -> None:
+        # the running handlers end only once shutdown has cancelled the waiting calls
+        try:
+            wait_for(lambda: instance.messages.queued <= 2, what="the waiting calls cancelled")
+        finally:
+            release.set()
+
+    releaser = threading.Thread(target=release_once_cancelled)
+    releaser.start()
+    shutdown_openmodule()  # in the main thread: it restores the SIGTERM handler
+    releaser.join(20)
+    assert len(started) == 2, "shutdown_openmodule worked through the backlog"
+
+
 def test_readme_health_handler_reaches_the_pong(configured: Any, bus: Any) -> None:
     """init_openmodule(health_handler=f) as the README shows: its result is on the wire."""
     from openmodule.health import health_error

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import threading
 from types import SimpleNamespace
 from typing import Any
@@ -346,3 +347,45 @@ def test_a_validator_raising_anything_is_a_counted_validation_error(
     wait_until(lambda: got == [2], message="the valid message after the exploding one")
     assert bus.loop.running
     assert bus.loop.drops == {"validation_error": 1}
+
+
+def test_drop_reports_name_the_problem_never_the_values(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Received data can hold personal data (a plate) and be of any size: a report quotes neither.
+    class Plates(ZMQMessage):
+        type: str = "plates"
+        counts: list[int]
+        ids: dict[str, int] = {}
+
+        @field_validator("ids")
+        @classmethod
+        def _check(cls, value: dict[str, int]) -> dict[str, int]:
+            if "stop" in value:
+                raise ValueError(f"refusing {value}")  # a validator quoting the value it got
+            return value
+
+    plate = "G ARIVO1"
+    got: list[list[int]] = []
+    bus.dispatcher.drops.interval = 0  # report every drop (the rate limit has a test of its own)
+    bus.dispatcher.register_handler("plates", Plates, lambda m: got.append(m.counts))
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    head = {"type": "plates", "name": "x", "timestamp": 1}
+    with caplog.at_level(logging.DEBUG, logger="openmodule"):
+        bad = [
+            {**head, "counts": [plate] * 20_000},  # 20,000 errors, each with the plate as input
+            {**head, "counts": [], "ids": {"stop": 1, plate: 2}},
+        ]
+        for body in bad:
+            raw_pub.send_multipart([b"plates", orjson.dumps(body)])
+        raw_pub.send_multipart([b"plates", b'{"plate": "' + plate.encode() + b'", broken'])
+        raw_pub.send_multipart([b"plates", orjson.dumps([plate] * 10_000)])
+        raw_pub.send_multipart([b"plates", orjson.dumps({**head, "counts": [1]})])
+        wait_until(lambda: got == [[1]], message="the valid message after the bad ones")
+    assert bus.loop.drops == {"validation_error": 2, "invalid_json": 1, "not_an_object": 1}
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("openmodule")]
+    text = "\n".join(lines)
+    assert plate not in text and "ARIVO" not in text
+    assert "int_parsing" in text and '"loc":["counts",0]' in text and "more errors not listed" in text
+    assert '"loc":["ids"],"type":"value_error"' in text  # where and what kind, not the validator's text
+    assert max(len(line) for line in lines) <= 2_500, max(lines, key=len)[:300]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -127,6 +128,10 @@ def test_executors_and_shutdown() -> None:
     d.register_handler("t", Demo, lambda m: got.append(m.value))
     for i in range(20):
         d.dispatch("t", demo(i))
+    deadline = time.monotonic() + 10
+    while d.queued:  # shutdown cancels what has not started: wait for the pool first
+        assert time.monotonic() < deadline, "the pool did not work through 20 calls"
+        time.sleep(0.005)
     d.shutdown(wait=True)
     assert sorted(got) == list(range(20))
     d.dispatch("t", demo(99))  # dropped after shutdown, no exception

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -365,3 +366,134 @@ def test_a_reply_whose_status_is_not_text_fails_the_call_at_once(bus, raw, model
     _reply(raw, "fake", str(entry.rpc_id), response={"status": status})
     with pytest.raises(RPCClient.ServerUnknownError, match="unknown status"):
         entry.result(models.EchoResponse)
+
+
+def test_validation_error_replies_and_logs_are_bounded_and_quote_no_values(
+    bus, make_server, wait_served, raw, caplog
+):
+    # A 300 KB request used to get a 17 MB reply (pydantic's JSON error list with every input value) and
+    # an 18 MB log line. Now both say where and why, for at most 10 errors, and never what was sent: it
+    # can hold personal data such as a plate.
+    class Counts(OpenModuleModel):
+        counts: list[int]
+        gate: str = ""
+
+        @field_validator("gate")
+        @classmethod
+        def _gate(cls, value: str) -> str:
+            if value.startswith("G "):
+                raise ValueError(f"unknown gate {value!r}")  # a validator quoting what it got
+            return value
+
+    def handler(request, message):
+        """counts"""
+        return {"counts": request.counts}
+
+    plate = "G ARIVO1"
+    server = make_server()
+    server.register_handler("counts", "sum", Counts, Counts, handler)
+    server.run_as_thread()
+    wait_served(server, "counts")
+    caplog.set_level(logging.DEBUG, logger="openmodule")
+    requests = [
+        {"counts": [plate] * 30_000},  # about 300 KB, 30,000 errors
+        {"counts": [], "gate": plate},
+        {"counts": [plate], "gate": plate * 10_000},
+    ]
+    replies = []
+    for payload in requests:
+        rpc_id = str(uuid.uuid4())
+        body = {"type": "sum", "name": "raw", "timestamp": 1, "rpc_id": rpc_id, "request": payload}
+        raw.request("counts", body)
+        topic, reply = raw.receive()
+        assert reply["rpc_id"] == rpc_id and reply["response"]["status"] == "validation_error"
+        replies.append(orjson.dumps(reply))
+    for reply in replies:
+        assert plate.encode() not in reply and b"ARIVO" not in reply
+        assert len(reply) < 4_000, len(reply)
+    errors = json.loads(orjson.loads(replies[0])["response"]["exception"])
+    assert len(errors) == 11 and errors[0]["loc"] == ["counts", 0] and errors[0]["type"] == "int_parsing"
+    assert errors[-1] == {"loc": [], "type": "more_errors", "msg": "29990 more errors not listed"}
+    assert json.loads(orjson.loads(replies[1])["response"]["exception"]) == [
+        {"loc": ["gate"], "type": "value_error"}
+    ]
+    # the client still gets a ServerValidationError naming the field
+    with pytest.raises(RPCClient.ServerValidationError) as info, pytest.warns(DeprecationWarning):
+        bus.client.rpc("counts", "sum", {"counts": ["x"]}, Counts)
+    assert json.loads(str(info.value))[0]["loc"] == ["counts", 0]
+
+    # valid requests are logged at DEBUG only, without their payload
+    assert bus.client.rpc("counts", "sum", Counts(counts=[7], gate="gate_1"), Counts).counts == [7]
+    records = [r for r in caplog.records if r.name.startswith("openmodule")]
+    lines = [r.getMessage() for r in records]
+    assert all(plate not in line and "ARIVO" not in line and "gate_1" not in line for line in lines)
+    assert max(len(line) for line in lines) < 2_500
+    received = [r for r in records if r.getMessage().startswith("received RPC counts/sum")]
+    assert received and {r.levelno for r in received} == {logging.DEBUG}
+
+
+def test_a_request_above_max_message_size_is_refused_and_the_server_keeps_serving(
+    bus, make_server, wait_served, raw, models
+):
+    from openmodule.config import settings
+
+    settings.override(MAX_MESSAGE_SIZE=2000)
+    server = make_server()
+    server.register_handler("big", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "big")
+    for _ in range(3):
+        body = {"type": "echo", "name": "raw", "timestamp": 1, "rpc_id": str(uuid.uuid4())}
+        raw.request("big", {**body, "request": {"value": 1, "text": "x" * 5000}})
+        # the server connects again by itself and answers the next call (retried: calls sent while it
+        # reconnects are lost with the connection)
+        wait_served(server, "big")
+        assert bus.client.rpc("big", "echo", models.EchoRequest(value=2), models.EchoResponse).value == 2
+    assert server._link.reconnects >= 1
+    assert server.counts["ok"] >= 3 and server.counts["validation_error"] == 0
+
+
+def test_the_executor_queue_is_bounded_and_shutdown_cancels_its_backlog(
+    bus, make_server, wait_served, raw, models
+):
+    # With an executor every request was queued without limit (60k requests/s for 4 s: 228,000 calls and
+    # 700 MB), and shutdown then ran the whole backlog (5 s). Now HANDLER_QUEUE_LIMIT requests wait at most.
+    from openmodule.config import settings
+
+    settings.override(HANDLER_QUEUE_LIMIT=10)
+    release = threading.Event()
+    started: list[int] = []
+
+    def slow(request, message):
+        """blocks until released"""
+        started.append(request.value)
+        release.wait(30)
+        return {"value": request.value}
+
+    server = make_server(executor=ThreadPoolExecutor(2))
+    server.register_handler("queue", "slow", models.EchoRequest, models.EchoResponse, slow)
+    server.register_handler("queue", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "queue")
+    stopper = threading.Thread(target=server.shutdown, kwargs={"timeout": 10})
+    try:
+        for i in range(200):
+            body = {"type": "slow", "name": "raw", "timestamp": 1, "rpc_id": str(uuid.uuid4())}
+            raw.request("queue", {**body, "request": {"value": i}})
+        deadline = time.monotonic() + 10
+        while server.counts["queue_full"] < 190:
+            assert time.monotonic() < deadline, f"only {server.counts['queue_full']} requests were dropped"
+            time.sleep(0.01)
+        assert server.counts["queue_full"] == 190 and len(started) == 2
+        assert server._bounded.pending == 10
+        # shutdown cancels the 8 waiting requests at once, then waits for the 2 running ones
+        stopper.start()
+        while server._bounded.pending > 2:
+            assert time.monotonic() < deadline + 10, "shutdown did not cancel the waiting requests"
+            time.sleep(0.01)
+    finally:
+        release.set()
+    stopper.join(20)
+    assert not stopper.is_alive()
+    assert len(started) == 2, "shutdown worked through the backlog"
+    assert server._bounded.pending == 0

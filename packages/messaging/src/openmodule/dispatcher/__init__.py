@@ -18,18 +18,32 @@ from openmodule.dispatcher._dispatcher import (
     ZMQMessageDispatcher,
     add_schema_recorder,
 )
-from openmodule.dispatcher._drops import DropLog
+from openmodule.dispatcher._drops import DropLog, clip, invalid_input_errors, invalid_input_summary
 from openmodule.dispatcher._event_listener import EventListener
-from openmodule.dispatcher._executor import DummyExecutor, is_multi_threaded
+from openmodule.dispatcher._executor import (
+    DEFAULT_QUEUE_LIMIT,
+    BoundedExecutor,
+    DummyExecutor,
+    QueueFullError,
+    handler_queue_limit,
+    is_multi_threaded,
+)
 
 __all__ = [
+    "DEFAULT_QUEUE_LIMIT",
+    "BoundedExecutor",
     "DropLog",
     "DummyExecutor",
     "EventListener",
     "MessageDispatcher",
     "MessageListener",
+    "QueueFullError",
     "SubscribingMessageDispatcher",
     "ZMQMessageDispatcher",
     "add_schema_recorder",
+    "clip",
+    "handler_queue_limit",
+    "invalid_input_errors",
+    "invalid_input_summary",
     "is_multi_threaded",
 ]

@@ -8,10 +8,16 @@ from concurrent.futures import Executor
 from typing import Any
 
 import zmq
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from openmodule.dispatcher._drops import DropLog
-from openmodule.dispatcher._executor import DummyExecutor, is_multi_threaded
+from openmodule.dispatcher._drops import LOG_ERRORS, DropLog, invalid_input_summary
+from openmodule.dispatcher._executor import (
+    BoundedExecutor,
+    DummyExecutor,
+    QueueFullError,
+    handler_queue_limit,
+    is_multi_threaded,
+)
 from openmodule.models.base import keeps_pydantic_validate
 
 Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
@@ -102,6 +108,10 @@ class MessageDispatcher:
     Handlers run through ``executor`` (default: synchronously, in the receiving thread). Validation errors
     and handler exceptions are logged (rate-limited), counted in ``drops.counts`` and dropped, unless the
     ``raise_*`` flags are set (tests).
+
+    An executor holds at most ``queue_limit`` handler calls (queued or running; default: the
+    ``HANDLER_QUEUE_LIMIT`` setting, 1000; 0: no limit): beyond that a message is counted as ``queue_full``
+    and dropped. ``shutdown()`` cancels the calls that have not started.
     """
 
     def __init__(
@@ -111,6 +121,7 @@ class MessageDispatcher:
         raise_validation_errors: bool = False,
         raise_handler_errors: bool = False,
         executor: Executor | None = None,
+        queue_limit: int | None = None,
     ) -> None:
         assert executor is None or not (raise_validation_errors or raise_handler_errors), (
             "raise_validation_errors / raise_handler_errors cannot be combined with an executor"
@@ -119,6 +130,9 @@ class MessageDispatcher:
         self.raise_validation_errors = raise_validation_errors
         self.raise_handler_errors = raise_handler_errors
         self.executor: Executor = executor or DummyExecutor()
+        self.queue_limit = queue_limit
+        # The executor behind its bound (made on first use: a dispatcher without a pool never needs one).
+        self._bounded: BoundedExecutor | None = None
         self.log = logging.getLogger(f"openmodule.dispatcher.{name}" if name else "openmodule.dispatcher")
         self.drops = DropLog(self.log)
         # topic -> tuple of listeners; replaced (never mutated) so dispatch reads it without a lock.
@@ -232,8 +246,15 @@ class MessageDispatcher:
                     return
                 self.execute(listener, message)
             else:
+                bounded = self._bounded
+                if bounded is None or bounded.executor is not executor:
+                    bounded = self._bound(executor)
                 try:
-                    executor.submit(self.execute, listener, message)
+                    bounded.submit(self.execute, listener, message)
+                except QueueFullError as exc:
+                    # The workers are that far behind: dropping here keeps memory bounded (an unbounded
+                    # pool queue grew by 700 MB in seconds under a flood).
+                    self.drops.drop("queue_full", topic, f"{exc}: handler call dropped (HANDLER_QUEUE_LIMIT)")
                 except RuntimeError:  # executor shut down while we were receiving: drop quietly
                     return
 
@@ -251,11 +272,12 @@ class MessageDispatcher:
             # custom validator may raise anything, and it must never end the receiving thread.
             if self.raise_validation_errors:
                 raise
-            detail = exc if isinstance(exc, ValidationError) else repr(exc)
+            # Where and why, never the values (they can hold personal data) and bounded in size.
             self.drops.drop(
                 "validation_error",
                 listener.topic,
-                f"Invalid message received for {listener.message_class.__name__}: {detail}",
+                f"Invalid message received for {listener.message_class.__name__}: "
+                f"{invalid_input_summary(exc, LOG_ERRORS)}",
             )
             return
         try:
@@ -309,14 +331,33 @@ class MessageDispatcher:
                     )
 
     # -- executor -----------------------------------------------------------------------------------
+    def _bound(self, executor: Executor) -> BoundedExecutor:
+        with self._lock:
+            bounded = self._bounded
+            if bounded is None or bounded.executor is not executor:
+                limit = self.queue_limit if self.queue_limit is not None else handler_queue_limit()
+                bounded = self._bounded = BoundedExecutor(executor, limit)
+            return bounded
+
+    @property
+    def queued(self) -> int:
+        """Handler calls submitted to the executor and not finished (0 without a pool)."""
+        bounded = self._bounded
+        return 0 if bounded is None else bounded.pending
+
     @property
     def is_multi_threaded(self) -> bool:
         return is_multi_threaded(self.executor)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop handing out messages and shut the executor down."""
+        """Stop handing out messages and shut the executor down; calls not started yet are cancelled
+        (a backlog is dropped, never worked through on the way out)."""
         self._shutdown = True
-        self.executor.shutdown(wait=wait)
+        bounded = self._bounded
+        if bounded is not None and bounded.executor is self.executor:
+            bounded.shutdown(wait=wait, cancel_futures=True)
+        else:
+            self.executor.shutdown(wait=wait)
 
 
 class SubscribingMessageDispatcher(MessageDispatcher):
@@ -335,12 +376,14 @@ class SubscribingMessageDispatcher(MessageDispatcher):
         raise_handler_errors: bool = False,
         unsubscribe: Callable[[str], Any] | None = None,
         executor: Executor | None = None,
+        queue_limit: int | None = None,
     ) -> None:
         super().__init__(
             name,
             raise_validation_errors=raise_validation_errors,
             raise_handler_errors=raise_handler_errors,
             executor=executor,
+            queue_limit=queue_limit,
         )
         self._subscribe_cb = subscribe
         self._unsubscribe_cb = unsubscribe
@@ -369,6 +412,7 @@ class ZMQMessageDispatcher(SubscribingMessageDispatcher):
         raise_validation_errors: bool = False,
         raise_handler_errors: bool = False,
         executor: Executor | None = None,
+        queue_limit: int | None = None,
     ) -> None:
         super().__init__(
             lambda topic: sub_socket.setsockopt(zmq.SUBSCRIBE, topic.encode("utf-8")),
@@ -377,5 +421,6 @@ class ZMQMessageDispatcher(SubscribingMessageDispatcher):
             raise_handler_errors=raise_handler_errors,
             unsubscribe=lambda topic: sub_socket.setsockopt(zmq.UNSUBSCRIBE, topic.encode("utf-8")),
             executor=executor,
+            queue_limit=queue_limit,
         )
         self.sub_socket = sub_socket

@@ -1,11 +1,111 @@
-"""Counting and rate-limited logging of dropped input: a flood of bad messages must not fill the disk."""
+"""Counting and rate-limited logging of dropped input: a flood of bad messages must not fill the disk.
+
+Also the bounded, value-free description of invalid input that log lines and ``validation_error`` replies
+carry: received data can hold personal data (plates, names) and can be of any size, so neither is echoed.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+import typing
 from collections import Counter
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import core_schema
+
+#: Longest text (in characters) of a value a drop report quotes: topic and detail are cut to it.
+MAX_DETAIL = 2000
+#: Errors listed by ``invalid_input_summary`` (a reply); the rest are counted in one last entry.
+MAX_ERRORS = 10
+#: Errors a log line lists.
+LOG_ERRORS = 3
+#: Path elements of one error location, and characters of one element (dict keys come from the input).
+MAX_LOC_ITEMS = 8
+MAX_LOC_TEXT = 64
+#: Characters of one error message.
+MAX_MESSAGE = 200
+
+# pydantic's own error types: their messages are built from the constraints (``max_length``, the expected
+# literals), not from the input; these few quote the input or an exception text and keep only their type.
+_KNOWN_TYPES = frozenset(typing.get_args(core_schema.ErrorType))
+_QUOTING_TYPES = frozenset(
+    {
+        "value_error",  # "Value error, {the validator's text}": validators often put the value in it
+        "assertion_error",
+        "union_tag_invalid",  # names the received tag
+        "uuid_parsing",  # names the offending character
+        "no_such_attribute",
+        "get_attribute_error",
+        "iteration_error",
+        "mapping_type",
+        "datetime_object_invalid",
+    }
+)
+
+
+def clip(value: object, limit: int = MAX_DETAIL) -> str:
+    """``str(value)`` cut to ``limit`` characters (with the full length said), for log lines and replies.
+
+    Usage::  ``log.warning("no handler for type %s", clip(request_type, 64))``
+    """
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _loc_item(item: Any) -> str | int:
+    return item if type(item) is int else clip(item, MAX_LOC_TEXT)
+
+
+def invalid_input_errors(exc: BaseException, max_errors: int = MAX_ERRORS) -> list[dict[str, Any]]:
+    """Where and why input was invalid, as ``[{"loc": [...], "type": ..., "msg": ...}, ...]``, bounded in
+    size and without the input: no values, no quoted exception texts (``msg`` only where pydantic builds it
+    from the field's constraints).
+
+    Usage::  ``invalid_input_errors(validation_error)``  ->  ``[{"loc": ["value"], "type": "int_parsing",
+    "msg": "Input should be a valid integer, ..."}]``
+
+    Any other exception (a validator raising ``KeyError``) is one entry of type ``conversion_error`` that
+    names only the exception class.
+    """
+    if not isinstance(exc, ValidationError):
+        return [
+            {
+                "loc": [],
+                "type": "conversion_error",
+                "msg": clip(f"{type(exc).__name__} raised while the input was converted", MAX_MESSAGE),
+            }
+        ]
+    total = exc.error_count()
+    result: list[dict[str, Any]] = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False)[:max_errors]:
+        kind = error["type"]
+        entry: dict[str, Any] = {
+            "loc": [_loc_item(item) for item in error["loc"][:MAX_LOC_ITEMS]],
+            "type": clip(kind, MAX_LOC_TEXT),
+        }
+        if kind in _KNOWN_TYPES and kind not in _QUOTING_TYPES:
+            entry["msg"] = clip(error["msg"], MAX_MESSAGE)
+        result.append(entry)
+    if total > len(result):
+        result.append(
+            {"loc": [], "type": "more_errors", "msg": f"{total - len(result)} more errors not listed"}
+        )
+    return result
+
+
+def invalid_input_summary(exc: BaseException, max_errors: int = MAX_ERRORS) -> str:
+    """``invalid_input_errors(exc)`` as compact JSON text (a few KB at most): what log lines and the
+    ``exception`` of a ``validation_error`` reply carry.
+
+    Usage::  ``log.warning("invalid request: %s", invalid_input_summary(exc))``
+    """
+    return orjson.dumps(invalid_input_errors(exc, max_errors)).decode()
 
 
 class DropLog:
@@ -16,6 +116,9 @@ class DropLog:
         drops = DropLog(logging.getLogger("x"))
         drops.drop("invalid_json", topic="healthz", detail="Expecting value")
         drops.counts["invalid_json"]   # 1
+
+    Topic and detail are cut to ``MAX_DETAIL`` characters, so the log grows by a bounded number of bytes
+    per reason and interval, whatever arrives.
     """
 
     def __init__(self, log: logging.Logger, interval: float = 10.0) -> None:
@@ -26,7 +129,15 @@ class DropLog:
         self._suppressed: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def drop(self, reason: str, topic: str | None, detail: object, *, exc_info: bool = False) -> None:
+    def drop(
+        self,
+        reason: str,
+        topic: str | None,
+        detail: object,
+        *,
+        exc_info: bool = False,
+        level: int = logging.ERROR,
+    ) -> None:
         now = time.monotonic()
         with self._lock:
             self.counts[reason] += 1
@@ -37,8 +148,14 @@ class DropLog:
             self._last[reason] = now
             suppressed = self._suppressed.pop(reason, 0)
         more = f" ({suppressed} more since the last report)" if suppressed else ""
-        self.log.error(
-            "dropped message (%s) on topic %r: %s%s", reason, topic, detail, more, exc_info=exc_info
+        self.log.log(
+            level,
+            "dropped message (%s) on topic %r: %s%s",
+            reason,
+            topic if topic is None else clip(topic, 200),
+            clip(detail),
+            more,
+            exc_info=exc_info,
         )
 
     def snapshot(self) -> dict[str, int]:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
+
+#: Default of the ``HANDLER_QUEUE_LIMIT`` setting: handler calls an executor may hold (queued or running).
+#: As many as ZeroMQ's own receive queue holds (RCVHWM 1000): a pool is no bigger a buffer than no pool.
+DEFAULT_QUEUE_LIMIT = 1000
 
 
 class DummyExecutor(Executor):
@@ -35,6 +40,91 @@ def is_multi_threaded(executor: Executor) -> bool:
     """False for a DummyExecutor and single-worker pools, True for anything that may run calls in parallel."""
     if isinstance(executor, DummyExecutor):
         return False
+    if isinstance(executor, BoundedExecutor):
+        return is_multi_threaded(executor.executor)
     if isinstance(executor, ThreadPoolExecutor):
         return executor._max_workers > 1
     return True
+
+
+def handler_queue_limit(config: Any = None) -> int:
+    """The ``HANDLER_QUEUE_LIMIT`` setting of ``config`` (default: the settings); 0 for no limit.
+
+    Usage::  ``handler_queue_limit(settings)``  ->  ``1000``
+
+    A config without the name, or settings that are not set up, give the global default (environment
+    variable ``HANDLER_QUEUE_LIMIT``, else 1000). Zero or a negative value switches the limit off.
+    """
+    value = None
+    if config is None:
+        try:
+            from openmodule.config import settings
+
+            value = getattr(settings, "HANDLER_QUEUE_LIMIT", None)
+        except Exception:  # no settings module: a dispatcher used on its own
+            value = None
+    else:
+        value = getattr(config, "HANDLER_QUEUE_LIMIT", None)
+    if value is None:
+        from openmodule.config import GlobalSettings
+
+        value = getattr(GlobalSettings, "HANDLER_QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT)
+    value = int(value)
+    return value if value > 0 else 0
+
+
+class QueueFullError(Exception):
+    """``BoundedExecutor.submit`` refused a call: ``limit`` calls are queued or running already."""
+
+
+class BoundedExecutor(Executor):
+    """An executor that holds at most ``limit`` calls (queued or running) of the one it wraps.
+
+    Usage::
+
+        pool = BoundedExecutor(ThreadPoolExecutor(4), limit=1000)
+        try:
+            pool.submit(handle, message)
+        except QueueFullError:
+            ...                      # count and drop: the workers are that far behind
+        pool.shutdown(cancel_futures=True)   # queued calls are cancelled, running ones finish
+
+    A ``ThreadPoolExecutor`` queues without limit: a flood of 60,000 requests/s queued 228,000 calls and
+    700 MB within seconds, and its shutdown then ran the whole backlog. ``limit=0`` means no limit.
+    ``shutdown(cancel_futures=True)`` cancels the calls this wrapper submitted and that have not started,
+    for any wrapped executor.
+    """
+
+    def __init__(self, executor: Executor, limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        self.executor = executor
+        self.limit = limit
+        self._pending: set[Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def pending(self) -> int:
+        """Calls submitted and not finished (queued or running)."""
+        return len(self._pending)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Submit to the wrapped executor; ``QueueFullError`` when ``limit`` calls are pending already."""
+        with self._lock:
+            if self.limit > 0 and len(self._pending) >= self.limit:
+                raise QueueFullError(f"{len(self._pending)} calls are waiting (limit {self.limit})")
+            future = self.executor.submit(fn, *args, **kwargs)
+            self._pending.add(future)
+        future.add_done_callback(self._finished)  # also called for a cancelled call
+        return future
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Shut the wrapped executor down; with ``cancel_futures`` the calls not started yet never run."""
+        if cancel_futures:
+            with self._lock:
+                waiting = list(self._pending)
+            for future in waiting:
+                future.cancel()  # a running or finished call is not affected
+        self.executor.shutdown(wait=wait)

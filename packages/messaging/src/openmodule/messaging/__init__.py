@@ -27,7 +27,13 @@ from openmodule.messaging._running import (
     running_core_or_none,
     set_running_core,
 )
-from openmodule.messaging._sockets import get_pub_socket, get_sub_socket
+from openmodule.messaging._sockets import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    BrokerLink,
+    get_pub_socket,
+    get_sub_socket,
+    max_message_size,
+)
 from openmodule.messaging._wire import (
     decode_frames,
     encode_message,
@@ -37,7 +43,9 @@ from openmodule.messaging._wire import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
     "PING_PREFIX",
+    "BrokerLink",
     "MessageLoop",
     "NoRunningCore",
     "Publisher",
@@ -47,6 +55,7 @@ __all__ = [
     "encode_message",
     "get_pub_socket",
     "get_sub_socket",
+    "max_message_size",
     "receive_drops",
     "receive_message_from_socket",
     "running_core",

@@ -10,6 +10,7 @@ import orjson
 import zmq
 
 from openmodule.dispatcher._drops import DropLog
+from openmodule.messaging._sockets import BrokerLink
 from openmodule.messaging._wire import decode_frames, receive_drops
 
 #: Messages handled per call before the caller looks at subscription changes and stop requests again.
@@ -92,11 +93,15 @@ def drain_socket(
     return False
 
 
-def wait_for_input(poller: zmq.Poller, wake_fd: int, timeout_ms: int | None = None) -> None:
+def wait_for_input(
+    poller: zmq.Poller, wake_fd: int, timeout_ms: int | None = None, link: BrokerLink | None = None
+) -> None:
     """Block until the socket or the wake pipe ``wake_fd`` (both registered in ``poller``) is readable.
 
     Usage: ``if drain_socket(...): wait_for_input(poller, wake_r)``. A wake-up empties the pipe, so the
     next wait blocks again; the caller then looks at its queued subscription changes and stop flag.
+    With ``link`` (its ``monitor`` registered in ``poller`` as well) connection events are handled here:
+    a connection ZeroMQ gave up after an oversized frame is made again.
     """
     for item, _ in poller.poll(timeout_ms):
         if item == wake_fd:
@@ -105,3 +110,5 @@ def wait_for_input(poller: zmq.Poller, wake_fd: int, timeout_ms: int | None = No
                     pass
             except BlockingIOError:
                 pass
+        elif link is not None and item is link.monitor:
+            link.handle_events()

@@ -9,9 +9,9 @@ from typing import Any
 
 import zmq
 
-from openmodule.dispatcher import SubscribingMessageDispatcher
+from openmodule.dispatcher import SubscribingMessageDispatcher, handler_queue_limit
 from openmodule.messaging._drain import drain_socket, wait_for_input
-from openmodule.messaging._sockets import get_sub_socket
+from openmodule.messaging._sockets import BrokerLink, get_sub_socket
 
 log = logging.getLogger("openmodule.messaging")
 
@@ -41,8 +41,11 @@ class MessageLoop:
         executor: Executor | None = None,
         raise_validation_errors: bool = False,
         raise_handler_errors: bool = False,
+        queue_limit: int | None = None,
     ) -> None:
         self.name = name
+        if config is None:
+            from openmodule.config import settings as config
         self.socket = get_sub_socket(context, config)
         self._ops: deque[tuple[int, bytes]] = deque()
         self._wake_r, self._wake_w = os.pipe()
@@ -57,9 +60,13 @@ class MessageLoop:
             name,
             unsubscribe=lambda topic: self._queue(zmq.UNSUBSCRIBE, topic),
             executor=executor,
+            # The HANDLER_QUEUE_LIMIT of this loop's config (a plain namespace: the global default).
+            queue_limit=handler_queue_limit(config) if queue_limit is None else queue_limit,
             raise_validation_errors=raise_validation_errors,
             raise_handler_errors=raise_handler_errors,
         )
+        # Connects again after a frame above MAX_MESSAGE_SIZE made ZeroMQ drop the connection for good.
+        self.link = BrokerLink(self.socket, config.BROKER_PUB, self.dispatcher.drops)
 
     @property
     def drops(self) -> dict[str, int]:
@@ -87,6 +94,8 @@ class MessageLoop:
         poller = zmq.Poller()
         poller.register(socket, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        link = self.link
+        poller.register(link.monitor, zmq.POLLIN)
         dispatch = self.dispatcher.dispatch
         drops = self.dispatcher.drops
         wake_r = self._wake_r
@@ -105,7 +114,7 @@ class MessageLoop:
                 if self._ops:
                     self._apply_ops()
                 if drained and not self._stopping:
-                    wait_for_input(poller, wake_r)
+                    wait_for_input(poller, wake_r, link=link)
         except zmq.ContextTerminated:
             pass
         finally:
@@ -139,6 +148,7 @@ class MessageLoop:
             if self._closed:
                 return
             self._closed = True
+            self.link.close()
             self.socket.close(0)
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import logging
+import struct
 from typing import Any
 
 import zmq
+
+from openmodule.dispatcher._drops import DropLog
+
+#: Default of the ``MAX_MESSAGE_SIZE`` setting: the largest frame (bytes) a SUB socket accepts.
+DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+
+#: How long a loop waits, after its connection dropped, for ZeroMQ to say it reconnects by itself (it says
+#: so at once, in the same step, when the broker went away; after a frame above the limit it never does).
+_RETRY_NOTICE_MS = 50
 
 
 def _keepalive(socket: zmq.Socket) -> None:
@@ -11,15 +22,39 @@ def _keepalive(socket: zmq.Socket) -> None:
     socket.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 3600)
 
 
+def max_message_size(config: Any = None) -> int:
+    """The ``MAX_MESSAGE_SIZE`` setting of ``config`` (default: the settings) in bytes; -1 for no limit.
+
+    Usage::  ``max_message_size(settings)``  ->  ``4194304``
+
+    A config without the name (a plain namespace) gets the global default (environment variable
+    ``MAX_MESSAGE_SIZE``, else 4 MiB). Zero or a negative value switches the limit off.
+    """
+    if config is None:
+        from openmodule.config import settings as config
+    value = getattr(config, "MAX_MESSAGE_SIZE", None)
+    if value is None:
+        from openmodule.config import GlobalSettings
+
+        value = getattr(GlobalSettings, "MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE)
+    value = int(value)
+    return value if value > 0 else -1
+
+
 def get_sub_socket(context: zmq.Context, config: Any = None, linger: int = 0) -> zmq.Socket:
-    """A SUB socket connected to ``config.BROKER_PUB`` (default: the settings).
+    """A SUB socket connected to ``config.BROKER_PUB`` (default: the settings), accepting frames up to
+    ``MAX_MESSAGE_SIZE`` bytes.
 
     Usage::  ``sub = get_sub_socket(zmq.Context.instance(), settings)``
+
+    ZeroMQ checks a frame's size before it allocates it and drops the connection to a peer that sends a
+    bigger one (and does not reconnect: ``BrokerLink`` does that for the loops of this package).
     """
     if config is None:
         from openmodule.config import settings as config
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, linger)
+    socket.setsockopt(zmq.MAXMSGSIZE, max_message_size(config))
     _keepalive(socket)
     socket.connect(config.BROKER_PUB)
     return socket
@@ -39,3 +74,89 @@ def _pub_socket(context: zmq.Context, config: Any, linger: int) -> zmq.Socket:
     _keepalive(socket)
     socket.connect(config.BROKER_SUB)
     return socket
+
+
+class BrokerLink:
+    """Keeps a SUB socket of ``get_sub_socket`` connected to the broker after a frame above its limit.
+
+    Usage (in the socket's receiving thread)::
+
+        link = BrokerLink(sub, settings.BROKER_PUB, drops)
+        poller.register(link.monitor, zmq.POLLIN)
+        ...                                  # when poll() reports link.monitor readable:
+        link.handle_events()
+        ...
+        link.close()                         # before the socket is closed
+
+    ZeroMQ drops a connection whose peer sends a frame above ``MAXMSGSIZE`` as a protocol error and never
+    connects again; the socket would stay silent for good. ``handle_events`` reads the socket's monitor:
+    when a connection dropped and ZeroMQ does not announce a retry of its own (it does at once when the
+    broker went away), it counts the drop as ``oversized_frame`` in ``drops`` (logged rate-limited at
+    WARNING) and connects again; the subscriptions are sent anew. Messages queued for the socket at the
+    broker at that moment are lost with the connection.
+    """
+
+    def __init__(self, socket: zmq.Socket, endpoint: str, drops: DropLog, limit: int | None = None) -> None:
+        self.socket = socket
+        self.endpoint = endpoint
+        self.drops = drops
+        self.limit = socket.getsockopt(zmq.MAXMSGSIZE) if limit is None else limit
+        self.monitor: zmq.Socket = socket.get_monitor_socket(
+            zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
+        )
+        self.reconnects = 0
+        self._closed = False
+
+    def _events(self) -> tuple[bool, bool]:
+        """(a connection dropped, ZeroMQ announced a retry) among the waiting monitor events."""
+        dropped = retried = False
+        while True:
+            try:
+                frames = self.monitor.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return dropped, retried
+            if len(frames) != 2 or len(frames[0]) != 6:
+                continue
+            event = struct.unpack("=hi", frames[0])[0]
+            if event == zmq.EVENT_DISCONNECTED:
+                dropped, retried = True, False
+            elif event == zmq.EVENT_CONNECT_RETRIED:
+                retried = True
+
+    def handle_events(self) -> None:
+        """Read the monitor; connect again if ZeroMQ gave the connection up (call from the socket's thread)."""
+        if self._closed:
+            return
+        dropped, retried = self._events()
+        if not dropped or retried:
+            return
+        # A lost broker is followed at once by ZeroMQ's own retry notice: wait for it briefly.
+        if self.monitor.poll(_RETRY_NOTICE_MS):
+            _, retried = self._events()
+            if retried:
+                return
+        self.reconnects += 1
+        limit = "no limit" if self.limit < 0 else f"{self.limit} bytes"
+        self.drops.drop(
+            "oversized_frame",
+            None,
+            f"the connection to {self.endpoint} was dropped after a frame above MAX_MESSAGE_SIZE ({limit}); "
+            "connected again (messages queued for this socket at that moment are lost)",
+            level=logging.WARNING,
+        )
+        try:
+            self.socket.disconnect(self.endpoint)
+        except zmq.ZMQError:  # ZeroMQ forgot the endpoint with the connection
+            pass
+        self.socket.connect(self.endpoint)
+
+    def close(self) -> None:
+        """Stop monitoring and close the monitor socket (before the SUB socket is closed)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.socket.disable_monitor()
+        except zmq.ZMQError:  # context terminated or socket closed: nothing left to stop
+            pass
+        self.monitor.close(0)

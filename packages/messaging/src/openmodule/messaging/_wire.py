@@ -51,13 +51,16 @@ def decode_frames(
     except UnicodeDecodeError as exc:
         drops.drop("topic_not_utf8", raw_topic[:80].decode("utf-8", "backslashreplace"), exc)
         return None, None
+    # The reports name the problem and the size, never the content (it can hold personal data).
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        drops.drop("invalid_json", topic, f"{exc} in {body[:80]!r}")
+        drops.drop("invalid_json", topic, f"{exc} (a body of {len(body)} bytes)")
         return None, None
     if not isinstance(data, dict):
-        drops.drop("not_an_object", topic, f"JSON {type(data).__name__} instead of an object: {body[:80]!r}")
+        drops.drop(
+            "not_an_object", topic, f"JSON {type(data).__name__} instead of an object ({len(body)} bytes)"
+        )
         return None, None
     return topic, data
 

@@ -20,7 +20,21 @@ import pydantic
 import zmq
 
 from openmodule.config import settings
-from openmodule.messaging import Publisher, drain_socket, get_sub_socket, wait_for_input
+from openmodule.dispatcher import (
+    BoundedExecutor,
+    QueueFullError,
+    clip,
+    handler_queue_limit,
+    invalid_input_summary,
+)
+from openmodule.messaging import (
+    BrokerLink,
+    Publisher,
+    drain_socket,
+    get_sub_socket,
+    receive_drops,
+    wait_for_input,
+)
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
@@ -84,9 +98,10 @@ def _record_schema(channel: str, type: str, request_class: type, response_class:
         _check_docstring(handler)
 
 
-def _error_text(exc: Exception) -> str:
-    """The ``exception`` text of a validation_error reply (pydantic's JSON error list when it has one)."""
-    return exc.json() if isinstance(exc, pydantic.ValidationError) else repr(exc)
+#: Characters of a request's own text (type, resource) that a log line quotes.
+_QUOTE = 64
+#: Validation errors a log line lists (a validation_error reply lists up to 10).
+_LOG_ERRORS = 3
 
 
 def _is_canonical_id(value: Any) -> bool:
@@ -112,7 +127,9 @@ class RPCServer:
         rpc.shutdown()
 
     Handlers are called as ``handler(request, message)`` (or ``handler(request)`` if they take one
-    argument) and return the response model, a dict or None.
+    argument) and return the response model, a dict or None. With an ``executor`` at most
+    ``HANDLER_QUEUE_LIMIT`` requests (setting, default 1000) wait for or run on it; further ones are
+    counted as ``counts["queue_full"]`` and dropped, and ``shutdown()`` cancels those not started.
     """
 
     def __init__(
@@ -134,6 +151,10 @@ class RPCServer:
         self.context = context
         self.filter_resource = filter_resource
         self.executor = executor
+        # At most HANDLER_QUEUE_LIMIT requests wait for (or run on) the executor; the rest are dropped.
+        self._bounded = (
+            BoundedExecutor(executor, handler_queue_limit(self._config)) if executor is not None else None
+        )
         self.handlers: dict[tuple[str, str], RPCHandler] = {}
         self.filters: list[FilterEntry] = []
         self.registered_channels: set[str] = set()
@@ -159,6 +180,8 @@ class RPCServer:
             publish = self._own_publisher.publish
         self._publish = publish
         self.socket = get_sub_socket(context, self._config)
+        # Connects again after a frame above MAX_MESSAGE_SIZE made ZeroMQ drop the connection for good.
+        self._link = BrokerLink(self.socket, self._config.BROKER_PUB, receive_drops)
         if filter_resource and not self._setting("RESOURCE"):
             log.error(
                 "RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed"
@@ -241,23 +264,36 @@ class RPCServer:
         except Exception as exc:
             self.counts["error"] += 1
             self._errors.log(
-                "RPC on channel %s failed, no answer sent: %r", channel, exc, key="unexpected", exc_info=True
+                "RPC on channel %s failed, no answer sent: %s",
+                channel,
+                clip(repr(exc)),
+                key="unexpected",
+                exc_info=True,
             )
 
     def _process(self, channel: str, message: dict[str, Any]) -> None:
         try:
             request = validate_as(RPCRequest, message)
         except Exception as exc:  # any conversion failure is the caller's bad input, not ours
+            # Reply and log say where and why, never the values (personal data, any size).
             self._bad_input.log(
-                "invalid RPC request envelope on channel %s: %s", channel, exc, key="envelope"
+                "invalid RPC request envelope on channel %s: %s",
+                channel,
+                invalid_input_summary(exc, _LOG_ERRORS),
+                key="envelope",
             )
-            self._error(channel, "unknown", None, RPCServerError.validation_error, _error_text(exc))
+            self._error(channel, "unknown", None, RPCServerError.validation_error, invalid_input_summary(exc))
             return
 
         if self.filter_resource and request.resource:
             resource = self._setting("RESOURCE")
             if resource and request.resource != resource:
-                log.debug("ignoring RPC %s/%s for resource %s", channel, request.type, request.resource)
+                log.debug(
+                    "ignoring RPC %s/%s for resource %s",
+                    channel,
+                    clip(request.type, _QUOTE),
+                    clip(request.resource, _QUOTE),
+                )
                 self.counts["other_resource"] += 1
                 return
 
@@ -270,7 +306,10 @@ class RPCServer:
         if entry is None:
             self.counts["no_handler"] += 1
             self._bad_input.log(
-                "no RPC handler for channel %s type %s", channel, request.type, key=f"nohandler:{channel}"
+                "no RPC handler for channel %s type %s",
+                channel,
+                clip(request.type, _QUOTE),
+                key=f"nohandler:{channel}",
             )
             return
 
@@ -279,9 +318,15 @@ class RPCServer:
             payload = validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
         except Exception as exc:
             self._bad_input.log(
-                "invalid RPC request %s/%s: %s", channel, request.type, exc, key=f"request:{channel}"
+                "invalid RPC request %s/%s: %s",
+                channel,
+                request.type,
+                invalid_input_summary(exc, _LOG_ERRORS),
+                key=f"request:{channel}",
             )
-            self._error(channel, request.type, rpc_id, RPCServerError.validation_error, _error_text(exc))
+            self._error(
+                channel, request.type, rpc_id, RPCServerError.validation_error, invalid_input_summary(exc)
+            )
             return
 
         if self.filters:
@@ -297,18 +342,15 @@ class RPCServer:
                     key=f"filter:{channel}",
                     exc_info=True,
                 )
-                self._error(channel, request.type, rpc_id, RPCServerError.filter_error, str(exc))
+                self._error(channel, request.type, rpc_id, RPCServerError.filter_error, clip(exc))
                 return
             if not accepted:
                 self.counts["filtered"] += 1
                 log.debug("RPC %s/%s rejected by the filters", channel, request.type)
                 return
 
-        if log.isEnabledFor(logging.INFO):  # one check on the hot path when INFO is off
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("received RPC %s/%s: %s", channel, request.type, request.request)
-            else:
-                log.info("received RPC %s/%s", channel, request.type)
+        if log.isEnabledFor(logging.DEBUG):  # per request: DEBUG only, and never the payload
+            log.debug("received RPC %s/%s", channel, request.type)
 
         try:
             if entry.takes_message:
@@ -330,7 +372,9 @@ class RPCServer:
             self._errors.log(
                 "RPC handler %s/%s raised", channel, request.type, key=f"handler:{channel}", exc_info=True
             )
-            self._error(channel, request.type, rpc_id, RPCServerError.handler_error, str(exc))
+            # A response that failed its model is described like invalid input (it may hold personal data).
+            text = invalid_input_summary(exc) if isinstance(exc, pydantic.ValidationError) else clip(exc)
+            self._error(channel, request.type, rpc_id, RPCServerError.handler_error, text)
             return
         response["status"] = "ok"
         self.counts["ok"] += 1
@@ -342,11 +386,19 @@ class RPCServer:
         if topic not in self._request_topics:
             return
         channel = topic[_PREFIX_LENGTH:]
-        if self.executor is None:
+        bounded = self._bounded
+        if bounded is None:
             self.process_rpc(channel, message)
             return
         try:
-            self.executor.submit(self.process_rpc, channel, message)
+            bounded.submit(self.process_rpc, channel, message)
+        except QueueFullError as exc:
+            # The workers are that far behind: a request more would only grow memory (an unbounded
+            # queue took 700 MB in seconds under a flood). The caller times out as it would on a lost one.
+            self.counts["queue_full"] += 1
+            self._bad_input.log(
+                "RPC request on channel %s dropped: %s (HANDLER_QUEUE_LIMIT)", channel, exc, key="queue_full"
+            )
         except RuntimeError:
             self.counts["after_shutdown"] += 1
             log.debug("RPC on %s dropped: the server is shutting down", channel)
@@ -371,6 +423,8 @@ class RPCServer:
         poller = zmq.Poller()
         poller.register(socket, zmq.POLLIN)
         poller.register(self._wake_r, zmq.POLLIN)
+        link = self._link
+        poller.register(link.monitor, zmq.POLLIN)
         handle = self._handle
         wanted = self._request_topics.__contains__
         wake_r = self._wake_r
@@ -386,7 +440,7 @@ class RPCServer:
                     self._apply_ops()
                 if drained and not self._stopping:
                     # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
-                    wait_for_input(poller, wake_r, _POLL_MS)
+                    wait_for_input(poller, wake_r, _POLL_MS, link)
         except zmq.ContextTerminated:
             pass
         finally:
@@ -400,11 +454,13 @@ class RPCServer:
         return self._thread
 
     def shutdown(self, timeout: float = 10) -> None:
-        """Stop serving: wait for running requests of the executor, join the thread, close sockets."""
+        """Stop serving: cancel the requests still waiting for the executor, wait for the running ones,
+        join the thread, close sockets."""
         self._stopping = True
         self._wake()
-        if self.executor is not None:
-            self.executor.shutdown(wait=True)
+        if self._bounded is not None:
+            # A backlog is dropped, never worked through on the way out.
+            self._bounded.shutdown(wait=True, cancel_futures=True)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
@@ -418,6 +474,7 @@ class RPCServer:
             if self._closed:
                 return
             self._closed = True
+            self._link.close()
             self.socket.close(0)
             for fd in (self._wake_r, self._wake_w):
                 os.close(fd)

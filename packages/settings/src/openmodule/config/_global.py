@@ -30,6 +30,10 @@ def global_defaults() -> dict[str, Any]:
         "TIMEZONE": string("TIMEZONE", "Europe/Vienna"),
         "BROKER_SUB": f.broker_sub(),
         "BROKER_PUB": f.broker_pub(),
+        # Largest frame (bytes) a SUB socket accepts; 0 or less: no limit (docs/messaging.md).
+        "MAX_MESSAGE_SIZE": env_int("MAX_MESSAGE_SIZE", 4 * 1024 * 1024),
+        # Handler calls waiting for a worker of a dispatcher or RPC server executor (docs/messaging.md).
+        "HANDLER_QUEUE_LIMIT": env_int("HANDLER_QUEUE_LIMIT", 1000),
         "LOCAL_DEVELOPMENT": env_bool("LOCAL_DEVELOPMENT", False),
         "COMPUTE_ID": f.compute_id(),
         "DAEMON": env_bool("DAEMON", False),
