@@ -64,9 +64,10 @@ def om_broker(om_settings: Callable[..., None]) -> Iterator[Any]:
 def om_client(om_broker: Any) -> Iterator[Any]:
     from openmodule_test.zeromq import TestClient
 
-    client = TestClient(om_broker.context, om_broker.sub_bind, om_broker.pub_bind)
+    client = TestClient(om_broker)
+    client.start()
     yield client
-    client.close()
+    client.stop()
 
 
 @pytest.fixture
