@@ -340,3 +340,54 @@ def test_sentry_on_publishes_events_on_the_bus(configured: Any, bus: Any) -> Non
     finally:
         shutdown_openmodule()
     assert not sentry_sdk.get_client().is_active()
+
+
+def test_shutdown_stops_what_the_core_built_even_if_tests_replaced_its_parts(configured: Any) -> None:
+    # Unit tests put mocks into core.rpc_client / core.connection_listener; the core's own client and
+    # listener (and every socket) must still be shut down, or the context can never terminate.
+    context = zmq.Context()
+    try:
+        instance = start(configured, context=context)
+        instance.rpc_client = types.SimpleNamespace()  # no shutdown() at all
+        instance.connection_listener = types.SimpleNamespace()
+        shutdown_openmodule()
+        assert core() is None
+        assert [t for t in instance.threads() if t.is_alive()] == []
+        assert instance.publisher.closed
+        terminator = threading.Thread(target=context.term, daemon=True)
+        terminator.start()
+        terminator.join(10)
+        assert not terminator.is_alive(), "a socket of the core is still open"
+    finally:
+        if not context.closed:
+            context.destroy(0)
+
+
+def test_a_failing_shutdown_step_does_not_keep_the_others_from_running(
+    configured: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    instance = start(configured)
+
+    def broken() -> None:
+        raise RuntimeError("listener shutdown broke")
+
+    instance._own_connection_listener.shutdown = broken
+    with caplog.at_level("ERROR", logger="openmodule.core"):
+        shutdown_openmodule()
+    assert "listener shutdown broke" in caplog.text
+    assert core() is None
+    assert instance.publisher.closed and instance.context.closed
+    start(configured)  # the next init works
+    shutdown_openmodule()
+
+
+def test_sentry_left_off_in_testing_is_logged(configured: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="openmodule.core"):
+        start(configured, sentry=None)
+    shutdown_openmodule()
+    assert "not activating sentry" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="openmodule.core"):
+        start(configured, sentry=False)
+    shutdown_openmodule()
+    assert "not activating sentry" not in caplog.text

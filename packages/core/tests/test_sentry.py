@@ -64,7 +64,7 @@ def test_event_is_published_on_the_bus(captured: Any) -> None:
     message, topic = published[0]
     assert topic == "sentry"
     assert isinstance(message, SentryEvent)
-    wire = message.model_dump()
+    wire = message.dict()
     assert (wire["type"], wire["name"]) == ("sentry", "om_svc_1")
     event = wire["event"]
     assert event["release"] == "1.2.3"

@@ -63,8 +63,17 @@ class OpenModuleCore:
         self._messages_executor = messages_executor
         self._shutdown_done = False
         self.publisher = Publisher(context, config, linger=1000)
-        self._loop = MessageLoop(context, config, name="messages", executor=messages_executor)
-        self._loop_internal = MessageLoop(context, config, name="messages-internal")
+        try:
+            self._loop = MessageLoop(context, config, name="messages", executor=messages_executor)
+            try:
+                self._loop_internal = MessageLoop(context, config, name="messages-internal")
+            except BaseException:
+                self._loop.stop(0)
+                raise
+        except BaseException:
+            # Nothing half-built may keep a socket open: it would block the context's termination.
+            self.publisher.close(0)
+            raise
         # A thread that dies of an unexpected exception ends the process (exit code 10), see openmodule.threading.
         self._loop.run = get_thread_wrapper(self._loop.run)  # type: ignore[method-assign]
         self._loop_internal.run = get_thread_wrapper(self._loop_internal.run)  # type: ignore[method-assign]
@@ -78,6 +87,10 @@ class OpenModuleCore:
         self.connection_listener = ConnectionStatusListener(
             self._messages_internal, self.rpc_client, config=config, rpc_forbidden=self._on_internal_thread
         )
+        # Tests replace core.rpc_client / core.connection_listener with mocks: shutdown() stops the parts
+        # the core built, whatever the attributes hold by then.
+        self._own_rpc_client = self.rpc_client
+        self._own_connection_listener = self.connection_listener
 
     # -- sockets of the reference, for code that reaches for them -----------------------------------
     @property
@@ -176,20 +189,26 @@ class OpenModuleCore:
         if self._shutdown_done:
             return
         self._shutdown_done = True
-        self.connection_listener.shutdown()
-        self.rpc_client.shutdown()
-        if get_default_rpc_client() is self.rpc_client:
-            set_default_rpc_client(None)
-        self._loop_internal.stop(timeout)
-        self._loop.stop(timeout)
+        # Every step runs even if an earlier one fails: a socket left open would keep the ZMQ context
+        # (and with it the process, or the test broker) from terminating.
+        steps: list[tuple[str, Any]] = [
+            ("connection status listener", self._own_connection_listener.shutdown),
+            ("RPC client", self._own_rpc_client.shutdown),
+            ("internal message loop", lambda: self._loop_internal.stop(timeout)),
+            ("message loop", lambda: self._loop.stop(timeout)),
+        ]
         if self._messages_executor is not None:
-            self._messages_executor.shutdown(wait=True)
+            steps.append(("handler executor", lambda: self._messages_executor.shutdown(wait=True)))  # type: ignore[union-attr]
         if self.database is not None:
+            steps.append(("database", self.database.shutdown))
+        steps.append(("publisher", self.publisher.close))
+        for what, step in steps:
             try:
-                self.database.shutdown()
+                step()
             except Exception:
-                log.exception("error while shutting down the database")
-        self.publisher.close()
+                log.exception("error while shutting down the %s", what)
+        if get_default_rpc_client() is self._own_rpc_client:
+            set_default_rpc_client(None)
 
 
 _core: OpenModuleCore | None = None
@@ -280,6 +299,11 @@ def init_openmodule(
             instance.wait_for_broker(BROKER_TIMEOUT)
         if sentry is None:  # production only (sentry_sdk is imported only when it is used)
             sentry = not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
+            if not sentry:
+                log.info(
+                    "DEBUG or TESTING is set: not activating sentry (errors are only logged; pass "
+                    "sentry=True to init_openmodule to report them anyway)"
+                )
         if sentry:
             from openmodule.sentry import init_sentry
 
@@ -306,16 +330,19 @@ def _teardown() -> None:
     instance = _core
     if instance is None:
         return
-    if instance.sentry_was_initialized:
-        from openmodule.sentry import deinit_sentry
+    _core = None  # first: whatever fails below, the next init_openmodule() can start a new core
+    set_running_core(None)
+    try:
+        if instance.sentry_was_initialized:
+            instance.sentry_was_initialized = False
+            from openmodule.sentry import deinit_sentry
 
-        deinit_sentry()
-        instance.sentry_was_initialized = False
+            deinit_sentry()
+    except Exception:
+        log.exception("error while switching sentry off")
     if _sigterm_installed and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _previous_sigterm if _previous_sigterm is not None else signal.SIG_DFL)
         _sigterm_installed = False
-    _core = None
-    set_running_core(None)
     instance.shutdown()
     if _owns_context:
         instance.context.term()
