@@ -146,7 +146,7 @@ def test_session_message_models():
     message = SessionStartMessage.model_validate(start())
     assert message.access_id == "u1"
     assert message.timestamp == datetime(2024, 1, 1, 8, 0)  # the event time
-    dumped = message.model_dump()
+    dumped = message.dict()
     assert dumped["user_id"] == "u1" and dumped["timestamp"] == 1700000000.0  # the wire keeps the send time
     by_name = SessionFinishMessage(
         id="x", access_id="u", entry_time=0, entry_data={}, exit_time=60, exit_data={}

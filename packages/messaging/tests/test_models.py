@@ -15,6 +15,7 @@ from openmodule.models.base import (
     Direction,
     EmptyModel,
     Gateway,
+    NaiveDatetimeWarning,
     OpenModuleModel,
     OpenModuleRootModel,
     Timestamp,
@@ -139,8 +140,21 @@ def test_lenient_parsing_and_v1_shims() -> None:
     assert msg.dict() == {"timestamp": 0.0, "name": "12", "type": "demo", "text": "3.5", "extra": {}}
     with pytest.raises(AssertionError, match="json_bytes"):
         msg.json()
-    with pytest.raises(AssertionError, match="json_bytes"):
-        msg.model_dump_json()
+
+
+def test_model_dump_keeps_pydantic_defaults_and_the_wire_encoders_do_not() -> None:
+    # Packages built on OpenModuleModel serialise with model_dump()/model_dump_json() and expect pydantic's
+    # defaults (field names, None kept); json_bytes(), dict() and wire_dict() apply the wire rules.
+    from openmodule.models.base import wire_dict
+
+    msg = ZMQMessage(type="x", name="n", timestamp=0, sentry_trace="t")
+    dumped = msg.model_dump()
+    assert dumped["sentry_trace"] == "t" and dumped["baggage"] is None
+    assert '"sentry_trace":"t"' in msg.model_dump_json() and '"baggage":null' in msg.model_dump_json()
+    wire = {"timestamp": 0.0, "name": "n", "type": "x", "sentry-trace": "t"}
+    assert msg.dict() == wire == wire_dict(msg)
+    assert msg.json_bytes() == b'{"timestamp":0.0,"name":"n","type":"x","sentry-trace":"t"}'
+    assert msg.dict(exclude_none=False)["baggage"] is None  # explicit arguments still win
 
 
 def test_alias_and_tracing_fields() -> None:
@@ -207,12 +221,19 @@ def test_cost_entry_coercion(entry_type: str, value: object, expected: object) -
     assert entry.value == expected
 
 
-def test_datetime_fields_need_the_validator_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_datetime_fields_without_the_validator_warn_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A warning, never an error: third-party models built on OpenModuleModel must always import.
     monkeypatch.setenv("TESTING", "true")
-    with pytest.raises(AssertionError, match="Datetime"):
+    with pytest.warns(
+        NaiveDatetimeWarning, match=r"Bad\.at is a datetime without the timezone validator"
+    ) as info:
 
         class Bad(OpenModuleModel):
             at: datetime
+
+    assert info[0].filename == __file__  # points at the class statement
+    aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert Bad(at=aware).at == aware
 
     class Good(OpenModuleModel):
         at: Datetime
@@ -225,7 +246,7 @@ def test_datetime_fields_need_the_validator_in_testing(monkeypatch: pytest.Monke
     assert (good.at, good.legacy) == (datetime(2024, 1, 1), datetime(2024, 1, 1))
 
 
-def test_json_bytes_direct_path_equals_model_dump_and_honours_overrides() -> None:
+def test_json_bytes_direct_path_equals_dict_and_honours_overrides() -> None:
     class Shouting(ZMQMessage):
         type: str = "shout"
         text: str
@@ -239,13 +260,26 @@ def test_json_bytes_direct_path_equals_model_dump_and_honours_overrides() -> Non
         pass
 
     msg = Demo(timestamp=T0, name="svc", text="x", inner=Inner(a=1, startup=T0), at=T0)
-    assert msg.json_bytes() == encode_json(msg.model_dump())
+    assert msg.json_bytes() == encode_json(msg.dict())
     assert b'"sentry-trace"' in Demo(timestamp=T0, name="s", text="x", sentry_trace="t").json_bytes()
-    # an overridden model_dump() is used by json_bytes(), also in a subclass that inherits it
+    # an overridden model_dump() (or dict()) is used by json_bytes(), also in a subclass that inherits it
     for cls in (Shouting, Quiet, Shouting):
         assert cls(timestamp=T0, name="svc", text="hi").json_bytes() == (
             b'{"timestamp":1706702400.25,"name":"svc","type":"shout","text":"HI"}'
         )
+
+    class Whispering(ZMQMessage):  # a pydantic-v1 era service overrides dict()
+        type: str = "whisper"
+        text: str
+
+        def dict(self, **kwargs: object) -> dict[str, object]:  # type: ignore[override]
+            data = super().dict(**kwargs)
+            data["text"] = str(data["text"]).lower()
+            return data
+
+    assert Whispering(timestamp=T0, name="svc", text="HI").json_bytes() == (
+        b'{"timestamp":1706702400.25,"name":"svc","type":"whisper","text":"hi"}'
+    )
     # the decision is made per class: a sibling class without an override keeps its own text
     assert b'"text":"hi"' in Demo(timestamp=T0, name="svc", text="hi").json_bytes()
 
@@ -284,3 +318,53 @@ def test_wire_dict_and_validate_as_honour_overrides() -> None:
     assert validate_as(OwnValidate, {"v": 5}).value == 10
     with pytest.raises(ValidationError):
         validate_as(Plain, {"value": "x"})
+
+
+def test_v1_style_attributes_without_annotation_are_fields() -> None:
+    # pydantic v2 refuses these classes; pydantic v1 made each attribute a field, and services rely on it.
+    class Fixed(ZMQMessage):
+        type = "fixed"  # overrides the inherited field: keeps its type
+        name = "fixed-name"  # an inherited default factory is replaced by the value
+        sentry_trace = "t"  # the inherited alias stays
+
+    class Payload(OpenModuleModel):
+        kind = "a"  # new fields take the type of their value and follow the annotated ones
+        count: int = 0
+        limit = 5
+        nothing = None
+
+    fixed = Fixed()
+    assert (fixed.type, fixed.name, fixed.sentry_trace) == ("fixed", "fixed-name", "t")
+    assert Fixed(type="other").type == "other"
+    assert b'"sentry-trace":"t"' in fixed.json_bytes()
+    with pytest.raises(ValidationError):
+        Fixed(type=["not", "a", "str"])
+    assert list(Payload.model_fields) == ["count", "kind", "limit", "nothing"]
+    assert Payload().json_bytes() == b'{"count":0,"kind":"a","limit":5}'
+    assert Payload(nothing=[1]).nothing == [1]
+    with pytest.raises(ValidationError):
+        Payload(limit="many")
+
+
+def test_classes_valid_under_v2_keep_their_meaning() -> None:
+    from typing import ClassVar
+
+    class Service(OpenModuleModel):
+        value: int = 1
+        VERSION: ClassVar[int] = 2
+        _cache = {}
+
+        @property
+        def double(self) -> int:
+            return self.value * 2
+
+        def triple(self) -> int:
+            return self.value * 3
+
+        class Nested:
+            pass
+
+    assert list(Service.model_fields) == ["value"]
+    service = Service()
+    assert (service.double, service.triple(), Service.VERSION) == (2, 3, 2)
+    assert service.json_bytes() == b'{"value":1}'

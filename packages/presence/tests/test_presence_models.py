@@ -51,7 +51,7 @@ def test_make_model_and_vehicle_str():
 
 
 def test_all_ids_defaults_to_empty_and_accepts_a_list():
-    assert Vehicle(id=1).model_dump()["all_ids"] == {}
+    assert Vehicle(id=1).dict()["all_ids"] == {}
     assert Vehicle.model_validate({"id": 1, "all_ids": []}).all_ids == PresenceAllIds()
 
 
@@ -61,7 +61,7 @@ def test_presence_messages_wire_names(presence_msg):
     assert (leave.present_area_name, leave.num_presents) == ("area1", 2)
     assert leave.leave_time == leave.timestamp  # 18.x default
     assert leave.enter_time == datetime(2023, 11, 14, 22, 13, 20)  # from the id (ns since epoch)
-    dumped = leave.model_dump()
+    dumped = leave.dict()
     assert dumped["present-area-name"] == "area1" and dumped["num-presents"] == 2
     forward = PresenceForwardMessage.model_validate(presence_msg("forward", 1))
     assert (forward.unsure, forward.bidirectional_inverse, forward.leave_time) == (
@@ -72,7 +72,7 @@ def test_presence_messages_wire_names(presence_msg):
     enter = PresenceEnterMessage(
         vehicle_id=1, source="s", present_area_name="a", last_update=0, gateway={"gate": "g"}, medium={}
     )
-    assert enter.model_dump()["present-area-name"] == "a"
+    assert enter.dict()["present-area-name"] == "a"
 
 
 def test_vehicle_from_presence_message(presence_msg):

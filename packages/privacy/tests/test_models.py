@@ -39,10 +39,10 @@ def test_anonymize_message_wire(config):
 
 
 def test_rpc_models():
-    assert AnonymizeRequest(session_ids=["a"]).model_dump() == {"session_ids": ["a"]}
+    assert AnonymizeRequest(session_ids=["a"]).dict() == {"session_ids": ["a"]}
     with pytest.raises(ValidationError):
         AnonymizeRequest()
-    assert AnonymizeResponse().model_dump() == {}
+    assert AnonymizeResponse().dict() == {}
 
 
 def test_privacy_time():

@@ -70,7 +70,7 @@ def test_response_and_error_models():
     assert err.status is RPCServerError.handler_error and err.exception == "boom" and err.error is None
     with pytest.raises(pydantic.ValidationError):
         RPCErrorResult.model_validate({"status": "ok"})
-    assert ServerRPCRequest(rpc="kv", data=[1]).model_dump() == {"rpc": "kv", "data": [1]}
+    assert ServerRPCRequest(rpc="kv", data=[1]).dict() == {"rpc": "kv", "data": [1]}
 
 
 # -- filters ------------------------------------------------------------------------------------------

@@ -83,6 +83,8 @@ def _json_default(value: Any) -> Any:
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if hasattr(value, "json_bytes"):  # an openmodule model: its wire form (by alias, without None)
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")

@@ -17,9 +17,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+import warnings
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum, StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
+from uuid import UUID
 
 import orjson
 from pydantic import (
@@ -33,6 +36,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
 
@@ -43,6 +47,7 @@ __all__ = [
     "Direction",
     "EmptyModel",
     "Gateway",
+    "NaiveDatetimeWarning",
     "OpenModuleModel",
     "OpenModuleRootModel",
     "Timestamp",
@@ -226,6 +231,22 @@ def _has_naive_utc_validator(annotation: Any) -> bool:
 _NAIVE_UTC_VALIDATORS = (_to_naive_utc, _datetime_wrap, _timestamp_wrap)
 
 
+class NaiveDatetimeWarning(UserWarning):
+    """A model (checked in DEBUG/TESTING) has a ``datetime`` field without the naive-UTC validator."""
+
+
+def _find_stacklevel() -> int:
+    """The stacklevel of the first frame outside pydantic and this module (the class statement)."""
+    import sys
+
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and (frame.f_globals.get("__name__", "").startswith(("pydantic", __name__))):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
 def _check_datetime_fields(cls: type[BaseModel]) -> None:
     validated: set[str] = set()
     for dec in cls.__pydantic_decorators__.field_validators.values():
@@ -238,9 +259,12 @@ def _check_datetime_fields(cls: type[BaseModel]) -> None:
         if field.metadata and any(getattr(m, "func", None) in _NAIVE_UTC_VALIDATORS for m in field.metadata):
             continue
         if not _has_naive_utc_validator(annotation):
-            raise AssertionError(
-                f"{cls.__qualname__}.{name} is a datetime without the timezone validator: annotate it with "
-                "openmodule.models.base.Datetime (or add timezone_validator({name!r}))"
+            warnings.warn(
+                f"{cls.__module__}.{cls.__qualname__}.{name} is a datetime without the timezone validator: "
+                "aware datetimes are kept as they are instead of being normalized to naive UTC. Annotate it "
+                f"with openmodule.models.base.Datetime (or add timezone_validator({name!r})).",
+                NaiveDatetimeWarning,
+                stacklevel=_find_stacklevel(),
             )
 
 
@@ -251,7 +275,69 @@ def _strict_models() -> bool:
     return testing() or debug() or os.environ.get("OPENMODULE_CHECK_MODELS") == "1"
 
 
-class OpenModuleModel(BaseModel):
+_PLAIN_VALUE_TYPES: tuple[type, ...] = (
+    str,
+    bytes,
+    int,
+    float,
+    complex,
+    Decimal,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    Enum,
+    datetime,
+    date,
+    time,
+    timedelta,
+    UUID,
+    BaseModel,
+    type(None),
+)
+
+
+def _annotate_v1_attributes(bases: tuple[type, ...], namespace: dict[str, Any]) -> None:
+    """Give un-annotated plain class attributes their pydantic-v1 meaning (v2 refuses the class).
+
+    v1 made ``type = "x"`` a field: of the inherited field's type (keeping its alias and constraints) when
+    it overrides one, otherwise of the value's type, ordered after the annotated fields. Only attributes
+    v2 rejects are touched (public names holding plain data), so classes valid under v2 are unchanged.
+    """
+    annotations = namespace.get("__annotations__")
+    if annotations is not None and not isinstance(annotations, dict):
+        return
+    own = set(annotations or ())
+    inherited: dict[str, FieldInfo] = {}
+    for base in bases:
+        for key, field in (getattr(base, "__pydantic_fields__", None) or {}).items():
+            inherited.setdefault(key, field)
+    added: dict[str, Any] = {}
+    for key, value in list(namespace.items()):
+        if key.startswith("_") or key in own or key == "model_config":
+            continue
+        if not isinstance(value, _PLAIN_VALUE_TYPES):
+            continue
+        field = inherited.get(key)
+        if field is not None:
+            added[key] = field.annotation
+            namespace[key] = FieldInfo.merge_field_infos(field, default=value, default_factory=None)
+        else:
+            added[key] = Any if value is None else type(value)
+    if added:
+        namespace["__annotations__"] = {**(annotations or {}), **added}
+
+
+class _OpenModuleModelMetaclass(type(BaseModel)):  # type: ignore[misc]
+    """pydantic's model metaclass, accepting the v1-era class attributes existing services define."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> type:
+        _annotate_v1_attributes(bases, namespace)
+        return super().__new__(mcs, name, bases, namespace, **kwargs)  # type: ignore[no-any-return]
+
+
+class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
     """Base of every openmodule model: lenient parsing of received data, ``json_bytes()`` for the wire.
 
     Usage::
@@ -261,8 +347,10 @@ class OpenModuleModel(BaseModel):
         Car(plate="G ARIVO1").json_bytes()      # b'{"plate":"G ARIVO1"}'
         Car.model_validate({"plate": 123})      # numbers are accepted for str fields
 
-    ``model_dump()`` / ``dict()`` default to ``by_alias=True, exclude_none=True``; ``json()`` and
-    ``model_dump_json()`` are refused (they do not produce the wire encoding).
+    ``json_bytes()``, publishing and the v1-style ``dict()`` use the wire rules (``by_alias=True,
+    exclude_none=True``); ``model_dump()`` / ``model_dump_json()`` keep pydantic's own defaults; ``json()``
+    is refused (it would not produce the wire encoding). v1-era class attributes without annotation
+    (``type = "x"``) are fields, as they were in pydantic v1.
     """
 
     model_config = ConfigDict(
@@ -277,15 +365,21 @@ class OpenModuleModel(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         if _strict_models():
-            _check_datetime_fields(cls)
-
-    def model_dump(
-        self, *, by_alias: bool | None = True, exclude_none: bool = True, **kwargs: Any
-    ) -> dict[str, Any]:  # type: ignore[override]
-        return super().model_dump(by_alias=by_alias, exclude_none=exclude_none, **kwargs)
+            try:
+                _check_datetime_fields(cls)
+            except Exception as exc:  # a development aid: it must never keep a model from being defined
+                warnings.warn(
+                    f"could not check the datetime fields of {cls.__qualname__}: {exc!r}", stacklevel=2
+                )
 
     def dict(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        """pydantic-v1 style alias of ``model_dump()`` (same defaults), kept for existing services."""
+        """pydantic-v1 style dump with the wire defaults ``by_alias=True, exclude_none=True``.
+
+        ``model_dump()`` keeps pydantic's own defaults (field names, ``None`` included), as in the
+        reference's pydantic-v2 line: code written for pydantic v2 gets what it expects.
+        """
+        kwargs.setdefault("by_alias", True)
+        kwargs.setdefault("exclude_none", True)
         return self.model_dump(**kwargs)
 
     @classmethod
@@ -296,31 +390,35 @@ class OpenModuleModel(BaseModel):
     def json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
         raise AssertionError("json() does not produce the wire encoding: use json_bytes()")
 
-    def model_dump_json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
-        raise AssertionError("model_dump_json() does not produce the wire encoding: use json_bytes()")
-
     def json_bytes(self) -> bytes:
-        """The model as wire JSON: by alias, without ``None`` fields, ASCII only."""
+        """The model as wire JSON: by alias, without ``None`` fields, ASCII only.
+
+        A subclass's own ``dict()`` or ``model_dump()`` is honoured.
+        """
         if _dumps_plainly(type(self)):
-            # Same arguments model_dump() passes, without its two Python-level calls (hot publish path).
+            # Same arguments dict() passes, without its Python-level calls (hot publish path).
             return encode_json(self.__pydantic_serializer__.to_python(self, by_alias=True, exclude_none=True))
-        return encode_json(self.model_dump())
+        return encode_json(self.dict())
 
     _openmodule_plain_dump: ClassVar[bool | None] = None
 
 
-_OPENMODULE_MODEL_DUMP = OpenModuleModel.model_dump
+_PYDANTIC_MODEL_DUMP = BaseModel.model_dump
+_OPENMODULE_DICT = OpenModuleModel.dict
 
 
 def _dumps_plainly(cls: type[OpenModuleModel]) -> bool:
-    """Whether ``cls`` keeps OpenModuleModel's ``model_dump`` (cached on the class).
+    """Whether ``cls`` keeps pydantic's ``model_dump`` and OpenModuleModel's ``dict`` (cached on the class).
 
-    json_bytes() and wire_dict() must keep honouring a subclass's own model_dump(); only classes that
-    inherit OpenModuleModel's (the same serializer call with fixed defaults) may take the direct path.
+    json_bytes() and wire_dict() must keep honouring a subclass's own dict()/model_dump(); only classes
+    that inherit both may take the direct serializer call.
     """
     plain = cls.__dict__.get("_openmodule_plain_dump")
     if plain is None:
-        plain = getattr(cls.model_dump, "__func__", cls.model_dump) is _OPENMODULE_MODEL_DUMP
+        plain = (
+            getattr(cls.model_dump, "__func__", cls.model_dump) is _PYDANTIC_MODEL_DUMP
+            and getattr(cls.dict, "__func__", cls.dict) is _OPENMODULE_DICT
+        )
         cls._openmodule_plain_dump = plain
     return plain  # type: ignore[no-any-return]
 
@@ -334,13 +432,15 @@ def keeps_pydantic_validate(cls: type[BaseModel]) -> bool:
 
 
 def wire_dict(model: BaseModel) -> dict[str, Any]:
-    """``model.model_dump(by_alias=True, exclude_none=True)``: the wire form of a payload as a dict.
+    """The wire form of a payload as a dict (``by_alias=True, exclude_none=True``).
 
-    Classes that keep OpenModuleModel's (or pydantic's) ``model_dump`` are serialized by a direct
-    call (hot RPC path); an overridden ``model_dump`` is always honoured.
+    Classes that keep pydantic's ``model_dump`` and OpenModuleModel's ``dict`` are serialized by a direct
+    call (hot RPC path); an overridden ``dict()`` or ``model_dump()`` is always honoured.
     """
-    if isinstance(model, OpenModuleModel) and _dumps_plainly(type(model)):
-        return model.__pydantic_serializer__.to_python(model, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+    if isinstance(model, OpenModuleModel):
+        if _dumps_plainly(type(model)):
+            return model.__pydantic_serializer__.to_python(model, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
+        return model.dict()
     return model.model_dump(by_alias=True, exclude_none=True)
 
 
@@ -366,11 +466,14 @@ class OpenModuleRootModel(RootModel[Any]):
 
     model_config = ConfigDict(validate_assignment=True, validate_default=True, coerce_numbers_to_str=True)
 
-    def model_dump(self, *, by_alias: bool | None = True, exclude_none: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
-        return super().model_dump(by_alias=by_alias, exclude_none=exclude_none, **kwargs)
+    def dict(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        """pydantic-v1 style dump with the wire defaults (``model_dump()`` keeps pydantic's)."""
+        kwargs.setdefault("by_alias", True)
+        kwargs.setdefault("exclude_none", True)
+        return self.model_dump(**kwargs)
 
     def json_bytes(self) -> bytes:
-        return encode_json(self.model_dump())
+        return encode_json(self.dict())
 
 
 class EmptyModel(OpenModuleModel):

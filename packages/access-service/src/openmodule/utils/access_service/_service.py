@@ -106,7 +106,7 @@ class AccessService:
             try:
                 method(message)
             except Exception:
-                data = message.model_dump()
+                data = message.dict()
                 data.pop("name", None)
                 log.exception("%s failed for session message %s", getattr(method, "__name__", method), data)
 
