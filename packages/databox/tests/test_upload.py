@@ -132,10 +132,11 @@ def test_failed_final_rename_restores_source(upload_dir, make_file, monkeypatch)
     src = make_file("s.txt", b"keep")
     real_rename = os.rename
 
-    def failing_rename(a, b):
-        if Path(b) == upload_dir / "s.txt":
+    def failing_rename(a, b, *, src_dir_fd=None, dst_dir_fd=None):
+        # the final rename: from the temporary name to "s.txt", both relative to the target folder
+        if str(b) == "s.txt" and dst_dir_fd is not None:
             raise OSError(5, "simulated I/O error")
-        return real_rename(a, b)
+        return real_rename(a, b, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     monkeypatch.setattr(os, "rename", failing_rename)
     with pytest.raises(DataboxError, match="simulated I/O error.*the file is at"):
@@ -234,3 +235,54 @@ def test_default_client(upload_dir, make_file):
     finally:
         set_default_rpc_client(None)
     assert client.calls == [("databox", "trigger_upload", None)]
+
+
+@pytest.mark.parametrize("size", [242, 250, 255])
+def test_names_up_to_the_file_system_limit_work(upload_dir, make_file, size):
+    name = "n" * (size - 4) + ".csv"
+    upload(make_file("s.txt", b"long"), f"exports/{name}")
+    assert (upload_dir / "exports" / name).read_bytes() == b"long"
+    assert os.listdir(upload_dir / "exports") == [name]
+
+
+def test_multibyte_name_at_the_limit_works(upload_dir, make_file):
+    name = "ä" * 125 + ".csv"  # 254 bytes in UTF-8
+    upload(make_file("s.txt", b"u"), name)
+    assert (upload_dir / name).read_bytes() == b"u"
+
+
+def test_too_long_names_are_refused_before_moving(upload_dir, make_file):
+    src = make_file("s.txt", b"s")
+    with pytest.raises(UnsafeDestinationError, match="is 256 bytes long; the file system allows at most 255"):
+        upload(src, "n" * 256)
+    with pytest.raises(DataboxError, match="cannot be created or opened: File name too long.*still at"):
+        upload(src, "d" * 300 + "/x.txt")
+    assert src.read_bytes() == b"s"
+    assert visible_files(upload_dir) == []
+
+
+def test_relative_and_absolute_symlinks_inside_are_followed(upload_dir, make_file):
+    (upload_dir / "real" / "deep").mkdir(parents=True)
+    (upload_dir / "rel").symlink_to("real/deep")
+    (upload_dir / "real" / "up").symlink_to("../real")
+    (upload_dir / "abs").symlink_to(upload_dir / "real")
+    upload(make_file("a.txt", b"a"), "rel/a.txt")
+    upload(make_file("b.txt", b"b"), "real/up/deep/b.txt")
+    upload(make_file("c.txt", b"c"), "abs/deep/c.txt")
+    assert sorted(p.name for p in (upload_dir / "real" / "deep").iterdir()) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_symlinks_that_climb_out_or_loop_are_refused(upload_dir, make_file, tmp_path):
+    (tmp_path / "outside").mkdir()
+    (upload_dir / "climb").symlink_to("../outside")
+    (upload_dir / "loop").symlink_to("loop")
+    (upload_dir / "afile").write_bytes(b"")
+    src = make_file("s.txt", b"s")
+    with pytest.raises(UnsafeDestinationError, match="leaves the upload folder"):
+        upload(src, "climb/x.txt")
+    with pytest.raises(UnsafeDestinationError, match="too many symlinks"):
+        upload(src, "loop/x.txt")
+    with pytest.raises(UnsafeDestinationError, match="'afile' is not a folder"):
+        upload(src, "afile/x.txt")
+    assert src.read_bytes() == b"s"
+    assert list((tmp_path / "outside").iterdir()) == []
