@@ -13,12 +13,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def demo_command() -> list[str]:
-    """tools/demo when its `python3` is this interpreter's version (then it reuses this venv); else the
-    script itself with this interpreter (tools/demo would set up a venv of another Python)."""
+    """tools/demo when its `python3` is this interpreter's version and this venv is one tools/test built
+    (then it reuses this venv); else the script itself with this interpreter (tools/demo would set up a
+    venv of another Python, or install into a venv it does not own, such as the Pants sandbox's)."""
     python3 = shutil.which("python3")
-    same = python3 and subprocess.run(
-        [python3, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
-    ).stdout.strip() == str(sys.version_info[:2])
+    ours = (Path(sys.prefix) / ".openmodule-stamp").exists()
+    same = (
+        ours
+        and python3
+        and subprocess.run(
+            [python3, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        ).stdout.strip()
+        == str(sys.version_info[:2])
+    )
     return (
         [str(ROOT / "tools" / "demo")] if same else [sys.executable, str(ROOT / "tools" / "lib" / "demo.py")]
     )

@@ -82,7 +82,10 @@ def test_runnable_sample_runs(doc, line, run, code, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env=dict(env, PYTHONPATH=str(tmp_path)),
+        # keep an inherited PYTHONPATH (the Pants sandbox puts the first-party sources there)
+        env=dict(
+            env, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+        ),
         capture_output=True,
         text=True,
         timeout=60,

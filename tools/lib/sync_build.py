@@ -1,12 +1,17 @@
-"""Write the Pants BUILD files and the Pants requirements file from each packages/*/pyproject.toml.
+"""Write every Pants BUILD file and the Pants requirements file from the pyproject.toml files and the tree.
 
-    python3 tools/lib/sync_build.py           write packages/*/BUILD, packages/*/{src,tests}/BUILD and
-                                              3rdparty/python/requirements.txt
-    python3 tools/lib/sync_build.py --check   exit 1 (listing the files) if any of them is out of date
+    python3 tools/lib/sync_build.py           write packages/*/BUILD, packages/*/{src,tests}/BUILD, the
+                                              BUILD files of the root, docs/, tools/, examples/ and
+                                              tests_integration/, and 3rdparty/python/requirements.txt
+    python3 tools/lib/sync_build.py --check   exit 1 (listing the files) if any of them is out of date, or
+                                              if the lockfile is missing, stale or names one of ours
 
 The pyproject.toml of each distribution is the single source of truth (see docs/release.md): Pants
 builds every distribution with its own hatchling backend (generate_setup=False), so the BUILD files only
-say which files belong to it. A new package gets its BUILD files by running this script once.
+say which files belong to it, and the tests' sandbox installs it from its pyproject.toml
+(tools/lib/pants_sandbox_plugin.py). A new package, a new fixture file or a new test helper gets its
+targets by running this script once; the output is laid out as `pants update-build-files` wants it, and
+`pants tailor --check` finds nothing unowned.
 
 Stdlib only: it runs before any virtual environment exists.
 """
@@ -14,6 +19,7 @@ Stdlib only: it runs before any virtual environment exists.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tomllib
@@ -22,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ROOT / "packages"
 REQUIREMENTS = ROOT / "3rdparty" / "python" / "requirements.txt"
+LOCKFILE = ROOT / "3rdparty" / "python" / "default.lock"
 DEV_REQUIREMENTS = ROOT / "tools" / "requirements-dev.txt"
 OUR_PREFIX = "openmodule"
 # Build tools in requirements-dev.txt that no code imports; tools Pants runs itself (pytest, ruff,
@@ -64,31 +71,76 @@ def _extra_patterns(folder: Path, exclude_py: bool = True) -> list[str]:
     return sorted(patterns)
 
 
+def _target(kind: str, name: str, sources: list[str]) -> str:
+    """A files/resources target, laid out as `pants update-build-files` (Black) would."""
+    return f'{kind}(\n    name="{name}",\n    sources={_list(sources)},\n)'
+
+
 def _list(items: list[str], indent: str = "    ") -> str:
     if not items:
         return "[]"
     return "[\n" + "".join(f'{indent}    "{i}",\n' for i in items) + f"{indent}]"
 
 
+SANDBOX_PLUGIN = "tools/lib/pants_sandbox_plugin.py:lib"
+
+
+def _tests_build(tests: Path, tag: str, extra_deps: list[str], what: str) -> str:
+    """BUILD of a test folder: fixture files, conftests, helper modules and the suite (one pytest batch)."""
+    body = HEADER + "\n"
+    deps: list[str] = []
+    data = _extra_patterns(tests)
+    if data:
+        body += f"# Files the tests read (fixtures: alembic revisions, templates, yaml, ...).\n{_target('resources', 'data', data)}\n\n"
+        deps.append(":data")
+    if any(tests.rglob("conftest.py")):
+        body += (
+            '# Fixtures shared by the suite.\npython_test_utils(\n    name="utils",\n    sources=["**/conftest.py"],\n'
+            "    skip_mypy=True,\n)\n\n"
+        )
+    helpers = [p for p in tests.rglob("*.py") if p.name != "conftest.py" and not p.name.startswith("test_")]
+    if helpers:
+        body += (
+            "# Helper modules of the suite (some run as scripts in a subprocess, so no import points at them).\n"
+            'python_sources(\n    name="helpers",\n'
+            '    sources=["**/*.py", "!**/test_*.py", "!**/conftest.py"],\n    skip_mypy=True,\n)\n\n'
+        )
+        deps.append(":helpers")
+    # The sandbox plugin (pants.toml: `-p pants_sandbox_plugin`) installs the distributions of the
+    # sandbox for subprocesses and console scripts; every suite needs it in its sandbox.
+    deps += [*extra_deps, SANDBOX_PLUGIN]
+    body += (
+        f"# {what} (`tools/pants test {tests.relative_to(ROOT)}::`).\n"
+        "# The batch tag runs the suite in one pytest process, as tools/test does, not one per file.\n"
+        f'python_tests(\n    name="tests",\n    sources=["**/test_*.py"],\n    dependencies={_list(deps)},\n'
+        f'    batch_compatibility_tag="{tag}",\n    skip_mypy=True,\n)\n'
+    )
+    return body
+
+
 def package_files(folder: Path) -> dict[Path, str]:
     project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
     name, version = project["name"], project["version"]
     src, tests = folder / "src", folder / "tests"
+    rel = folder.relative_to(ROOT)
     files: dict[Path, str] = {}
 
-    meta = ["pyproject.toml"] + [f for f in ("README.md", "LICENSE") if (folder / f).exists()]
-    deps = [":project"]
+    docs = [f for f in ("README.md", "LICENSE") if (folder / f).exists()]
+    deps = [":project", *([":docs"] if docs else [])]
     if src.is_dir():
         deps.append("./src:src")
-        if _extra_patterns(src):
-            deps.append("./src:data")
-    files[folder / "BUILD"] = (
+    body = (
         HEADER
-        + f'''
-# pyproject.toml is the build recipe: Pants runs its hatchling backend in a chroot of these files.
-files(name="project", sources={_list(meta, "")})
-
-# The {name} wheel and sdist (`tools/pants package {folder.relative_to(ROOT)}:dist`).
+        + """
+# pyproject.toml: the build recipe (Pants runs its hatchling backend in a chroot), and the metadata the test
+# sandbox installs from (tools/lib/pants_sandbox_plugin.py: console scripts, entry points).
+files(name="project", sources=["pyproject.toml"])
+"""
+    )
+    if docs:
+        body += f"\n# Shipped as the long description.\n{_target('files', 'docs', docs)}\n"
+    body += f"""
+# The {name} wheel and sdist (`tools/pants package {rel}:dist`).
 python_distribution(
     name="dist",
     dependencies={_list(deps)},
@@ -97,40 +149,101 @@ python_distribution(
     wheel=True,
     sdist=True,
 )
-'''
-    )
+"""
+    files[folder / "BUILD"] = body
     if src.is_dir():
+        data = _extra_patterns(src)
+        src_deps = [f"{rel}:project", *([":data"] if data else []), ":src"]
         body = (
             HEADER
-            + '\n# The code this distribution ships.\npython_sources(name="src", sources=["**/*.py"])\n'
+            + "\n# The code this distribution ships. Whoever uses one module gets the whole distribution, as\n"
+            + "# after `pip install`: its other modules (entry points, `python -m` targets no import names),\n"
+            + "# its data files and pyproject.toml (the test sandbox installs the distribution from it).\n"
+            + f'python_sources(\n    name="src",\n    sources=["**/*.py"],\n    dependencies={_list(src_deps)},\n)\n'
         )
-        data = _extra_patterns(src)
         if data:
-            body += f'\n# Data files shipped in the wheel (py.typed markers, templates, ...).\nresources(name="data", sources={_list(data, "")})\n'
+            body += f"\n# Data files shipped in the wheel (py.typed markers, templates, ...).\n{_target('resources', 'data', data)}\n"
         files[src / "BUILD"] = body
     if tests.is_dir() and any(tests.rglob("*.py")):
-        body = HEADER + "\n"
-        test_deps: list[str] = []
-        data = _extra_patterns(tests)
+        files[tests / "BUILD"] = _tests_build(tests, name, [], f"The {name} suite")
+    return files
+
+
+def repo_files() -> dict[Path, str]:
+    """BUILD files outside packages/: the root, docs, tools, examples and the integration suite."""
+    files: dict[Path, str] = {}
+    files[ROOT / "BUILD"] = (
+        HEADER
+        + """
+# Third-party requirements for Pants (tests, tools, dependency inference), locked in
+# 3rdparty/python/default.lock. The file is generated from every packages/*/pyproject.toml and
+# tools/requirements-dev.txt; the pyproject.toml files stay the source of truth (docs/release.md).
+python_requirements(
+    name="3rdparty",
+    source="3rdparty/python/requirements.txt",
+    # Import names that differ from the project name.
+    module_mapping={
+        "pyyaml": ["yaml"],
+        "pyzmq": ["zmq"],
+        "python-dateutil": ["dateutil"],
+        "sentry-sdk": ["sentry_sdk"],
+        "sqlalchemy": ["sqlalchemy"],
+    },
+)
+
+# Repository files the integration suite reads (README table, links, version, samples).
+files(name="meta", sources=["README.md", "CHANGELOG.md", "VERSION", "pyproject.toml"])
+"""
+    )
+    files[ROOT / "docs" / "BUILD"] = (
+        HEADER
+        + '\n# The documentation (its code samples are compiled and run by tests_integration).\nfiles(name="docs", sources=["**/*"])\n'
+    )
+    files[ROOT / "tools" / "BUILD"] = (
+        HEADER
+        + "\n# Developer scripts (tests_integration runs tools/demo and tools/bench) and the dev requirements\n"
+        + "# (folded into 3rdparty/python/requirements.txt by tools/lib/sync_build.py).\n"
+        + 'files(name="scripts", sources=["*", "!BUILD", "!*.py"])\n'
+    )
+    files[ROOT / "tools" / "lib" / "BUILD"] = (
+        HEADER
+        + "\n# The stdlib-only helpers behind tools/* (and the pytest plugin of the Pants sandbox).\n"
+        + 'python_sources(name="lib", sources=["*.py"], skip_mypy=True)\n'
+    )
+    files[ROOT / "tools" / "benchmarks" / "BUILD"] = (
+        HEADER
+        + "\n# The benchmarks tools/bench runs.\n"
+        + 'python_sources(name="benchmarks", sources=["*.py"], skip_mypy=True)\n'
+    )
+    files[ROOT / "examples" / "BUILD"] = (
+        HEADER + '\n# The examples\' overview.\nfiles(name="readme", sources=["README.md"])\n'
+    )
+    examples = ["examples:readme"]
+    for service in sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and any(p.rglob("*.py"))):
+        data = _extra_patterns(service)
+        body = (
+            HEADER
+            + f"\n# The example service {service.name}, linted here and run as a user would (`pytest examples`) by\n"
+            + "# tests_integration/test_examples.py, so no python_tests of its own.\n"
+            + 'python_sources(name="service", sources=["**/*.py"], skip_mypy=True)\n'
+        )
+        examples.append(f"examples/{service.name}:service")
         if data:
-            body += f'# Files the tests read.\nresources(name="data", sources={_list(data, "")})\n\n'
-            test_deps.append(":data")
-        if any(tests.rglob("conftest.py")):
-            body += '# Fixtures shared by the suite.\npython_test_utils(name="utils", sources=["**/conftest.py"])\n\n'
-        helpers = [
-            p for p in tests.rglob("*.py") if p.name != "conftest.py" and not p.name.startswith("test_")
-        ]
-        if helpers:
             body += (
-                '# Helper modules of the suite.\npython_sources(\n    name="helpers",\n'
-                '    sources=["**/*.py", "!**/test_*.py", "!**/conftest.py"],\n)\n\n'
+                f"\n# Its non-Python files (alembic.ini, templates, ...).\n{_target('files', 'data', data)}\n"
             )
-        body += f"# The suite (`tools/pants test {tests.relative_to(ROOT)}::`).\n"
-        body += 'python_tests(\n    name="tests",\n    sources=["**/test_*.py"],\n'
-        if test_deps:
-            body += f"    dependencies={_list(test_deps)},\n"
-        body += ")\n"
-        files[tests / "BUILD"] = body
+            examples.append(f"examples/{service.name}:data")
+        files[service / "BUILD"] = body
+    everything = [f"{p.parent.relative_to(ROOT)}/src:src" for p in sorted(PACKAGES.glob("*/pyproject.toml"))]
+    everything += [f"{p.parent.relative_to(ROOT)}:docs" for p in sorted(PACKAGES.glob("*/README.md"))]
+    everything += ["//:meta", "docs:docs", "tools:scripts", "tools/lib:lib", "tools/benchmarks:benchmarks"]
+    everything += examples
+    files[ROOT / "tests_integration" / "BUILD"] = _tests_build(
+        ROOT / "tests_integration",
+        "integration",
+        everything,
+        "Cross-distribution scenarios and repository checks; they read and run the whole tree",
+    )
     return files
 
 
@@ -169,10 +282,40 @@ def requirements_file() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _specifier_set(req: str) -> tuple[str, frozenset[str]]:
+    name, specs = _split(req)
+    return name, frozenset(specs)
+
+
+def lockfile_problems() -> list[str]:
+    """Why 3rdparty/python/default.lock does not fit requirements.txt (empty: it fits)."""
+    if not LOCKFILE.exists():
+        return [f"missing: {LOCKFILE.relative_to(ROOT)}"]
+    text = LOCKFILE.read_text()
+    header = "\n".join(
+        line[2:]
+        for line in text.split("--- BEGIN PANTS LOCKFILE METADATA: DO NOT EDIT OR REMOVE ---")[1]
+        .split("// --- END PANTS LOCKFILE METADATA ---")[0]
+        .splitlines()
+    )
+    locked = {_specifier_set(r) for r in json.loads(header)["generated_with_requirements"]}
+    wanted_reqs = {
+        _specifier_set(line) for line in requirements_file().splitlines() if line and not line.startswith("#")
+    }
+    problems = []
+    if locked != wanted_reqs:
+        problems.append(f"stale: {LOCKFILE.relative_to(ROOT)} (run: tools/pants generate-lockfiles)")
+    ours = sorted(set(re.findall(r'"project_name": "(openmodule[^"]*)"', text)))
+    if ours:
+        problems.append(f"{LOCKFILE.relative_to(ROOT)} resolves our own names from an index: {ours}")
+    return problems
+
+
 def wanted() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for pyproject in sorted(PACKAGES.glob("*/pyproject.toml")):
         files.update(package_files(pyproject.parent))
+    files.update(repo_files())
     files[REQUIREMENTS] = requirements_file()
     return files
 
@@ -187,7 +330,10 @@ def main() -> int:
             print(f"out of date: {p.relative_to(ROOT)}")
         if stale:
             print("run: python3 tools/lib/sync_build.py", file=sys.stderr)
-        return 1 if stale else 0
+        problems = [] if REQUIREMENTS in stale else lockfile_problems()
+        for problem in problems:
+            print(problem)
+        return 1 if stale or problems else 0
     for p, text in wanted().items():
         if p in stale:
             p.parent.mkdir(parents=True, exist_ok=True)

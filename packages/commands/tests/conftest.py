@@ -3,6 +3,7 @@ from __future__ import annotations
 import gettext
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 
-BIN = Path(sys.executable).parent
+# Console scripts: the venv's bin first (tools/test), then PATH (the Pants sandbox puts them there).
+SCRIPT_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 FAKE_EDITOR = textwrap.dedent('''
     """A stand-in for poedit: fills the translations in $FAKE_TRANSLATIONS and logs its call."""
@@ -77,7 +79,10 @@ def run(tmp_path: Path, package: SimpleNamespace) -> Callable[..., subprocess.Co
                 "OPENMODULE_PO_EDITOR": f"{sys.executable} {editor}",
                 "FAKE_EDITOR_LOG": str(log),
                 "FAKE_TRANSLATIONS": json.dumps(translations or {}),
-                "PYTHONPATH": str(package.site),
+                # the sandbox's own PYTHONPATH (first-party sources under Pants) stays behind it
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(package.site), os.environ.get("PYTHONPATH")])
+                ),
                 "GIT_AUTHOR_NAME": "t",
                 "GIT_AUTHOR_EMAIL": "t@example.test",
                 "GIT_COMMITTER_NAME": "t",
@@ -85,10 +90,10 @@ def run(tmp_path: Path, package: SimpleNamespace) -> Callable[..., subprocess.Co
             }
         )
         environ.update(env)
-        script = BIN / command
-        assert script.exists(), f"console script missing: {script}"
+        script = shutil.which(command, path=SCRIPT_PATH)
+        assert script, f"console script missing: {command}"
         return subprocess.run(
-            [str(script), *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120
+            [script, *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120
         )
 
     run_command.editor_log = log  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,13 @@ MODEL_V2 = (
 
 
 def _run(service: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "openmodule_makemigration"
-    return subprocess.run([str(script), *args], cwd=service, capture_output=True, text=True, timeout=120)
+    # The venv's bin first (tools/test), then PATH (the Pants sandbox puts its console scripts there).
+    script = shutil.which(
+        "openmodule_makemigration",
+        path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
+    assert script, "console script missing: openmodule_makemigration"
+    return subprocess.run([script, *args], cwd=service, capture_output=True, text=True, timeout=120)
 
 
 def _versions(service: Path) -> list[Path]:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -48,8 +50,12 @@ def testing() -> SimpleNamespace:
 @pytest.fixture
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the installed ``openmodule-schema`` console script in a subprocess."""
-    script = Path(sys.executable).parent / "openmodule-schema"
-    assert script.exists(), f"console script missing: {script}"
+    # The venv's bin first (tools/test), then PATH (the Pants sandbox puts its console scripts there).
+    script = shutil.which(
+        "openmodule-schema",
+        path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
+    assert script, "console script missing: openmodule-schema"
 
     def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=60, cwd=cwd)
