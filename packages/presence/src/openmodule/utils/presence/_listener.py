@@ -4,11 +4,13 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from openmodule.dispatcher import EventListener
+from openmodule.messaging import running_core
 from openmodule.models.base import Gateway
 from openmodule.models.presence import (
     PresenceBackwardMessage,
@@ -27,8 +29,13 @@ from openmodule.utils.charset import CharsetConverter, legacy_lpr_charset
 
 log = logging.getLogger("openmodule.utils.presence")
 
-RETENTION = 600.0
-"""Seconds a left or dropped vehicle id is remembered (late forward/backward, later messages of dropped ids)."""
+RETENTION = 3600.0
+"""Seconds a left or dropped vehicle id, and the de-duplication data of a left vehicle, are remembered (late
+forward/backward, later messages of dropped ids). A dropped vehicle whose leave never comes is forgotten after
+this time too."""
+
+MAX_LEFT_PER_GATE = 1_000
+"""Upper bound of remembered left vehicles per gate (``last_vehicle_data``)."""
 
 MAX_REMEMBERED = 10_000
 """Upper bound of remembered ids per kind, so a tracking service that never sends forward/backward cannot
@@ -38,24 +45,35 @@ _clean = CharsetConverter(legacy_lpr_charset).clean
 
 
 class _Expiring:
-    """Vehicle ids with an expiry (monotonic seconds), oldest first; bounded in age and count."""
+    """Vehicle ids with an expiry (monotonic seconds) and an optional note, oldest first; bounded in age and
+    count."""
 
     def __init__(self, retention: float) -> None:
         self.retention = retention
-        self._items: OrderedDict[int, float] = OrderedDict()
+        self._items: OrderedDict[int, tuple[float, Any]] = OrderedDict()
 
-    def add(self, key: int) -> None:
+    def add(self, key: int, note: Any = None) -> None:
         self._items.pop(key, None)
-        self._items[key] = time.monotonic() + self.retention
+        self._items[key] = (time.monotonic() + self.retention, note)
         while len(self._items) > MAX_REMEMBERED:
             self._items.popitem(last=False)
 
     def discard(self, key: int) -> None:
         self._items.pop(key, None)
 
+    def note(self, key: int) -> Any:
+        """The note stored with ``key`` (``None`` if there is none or the key is not remembered)."""
+        self.prune()
+        item = self._items.get(key)
+        return None if item is None else item[1]
+
     def __contains__(self, key: object) -> bool:
         self.prune()
         return key in self._items
+
+    def __iter__(self) -> Iterator[int]:
+        self.prune()
+        return iter(list(self._items))
 
     def __len__(self) -> int:
         self.prune()
@@ -64,7 +82,7 @@ class _Expiring:
     def prune(self) -> None:
         now = time.monotonic()
         while self._items:
-            key, expiry = next(iter(self._items.items()))
+            key, (expiry, _note) = next(iter(self._items.items()))
             if expiry > now:
                 break
             del self._items[key]
@@ -79,10 +97,17 @@ class _Present:
 
 @dataclass
 class _Left:
+    """What de-duplication remembers of a vehicle that left a gate (``last_vehicle_data[gate]``)."""
+
     area: str
     plate: str
     has_media: bool
-    expiry: float
+    left_at: float  # monotonic seconds
+
+
+# why a vehicle id is in the drop list
+_DUPLICATE = "duplicate"  # seen by a second camera on arrival: a later change with new media is judged again
+_REPLACED = "replaced"  # was present, then replaced by the other camera's view of it: dropped for good
 
 
 class PresenceListener:
@@ -91,6 +116,14 @@ class PresenceListener:
     ``dispatcher``: a single-threaded dispatcher (``core.messages``; ordering matters). ``gate``: only this
     gate (``None``: all gates). ``rpc_client``: used by :meth:`init_present_vehicles` (``core.rpc_client``).
     Callbacks get ``(vehicle, gateway)``.
+
+    De-duplication (lanes watched by several cameras, each its own present area): a vehicle from a second area
+    of a gate while another is present is dropped, unless it has media and the present one has none (then the
+    present one leaves and is dropped from then on); after a leave, a vehicle from another area without media
+    or with the same plate (legacy charset) within ``deduplication_timeout`` is dropped. Every later message of
+    a dropped vehicle is dropped, except a ``change`` of one dropped on arrival, which is judged again with
+    its new media. ``drop_list`` holds the dropped ids, ``last_vehicle_data[gate]`` the left vehicles; both
+    forget after :data:`RETENTION`.
 
     Usage::
 
@@ -122,10 +155,10 @@ class PresenceListener:
         self.on_change: EventListener[Vehicle, Gateway] = EventListener(log=log)
         self.present_vehicles: dict[str, Vehicle] = {}
         self._present: dict[str, _Present] = {}
-        self._left: dict[str, list[_Left]] = {}
+        self.last_vehicle_data: dict[str, list[_Left]] = {}
         # per instance and expiring (the reference shared one never-pruned set between all listeners)
         self.waiting_for_forward_backward = _Expiring(RETENTION)
-        self.dropped_vehicles = _Expiring(RETENTION)
+        self.drop_list = _Expiring(RETENTION)
         self._left_ids = _Expiring(RETENTION)  # recognizes late duplicate leaves
         self._lock = threading.RLock()  # init_present_vehicles may run beside the message thread
         self._handles = [
@@ -143,19 +176,31 @@ class PresenceListener:
         self._handles = []
 
     @property
+    def dropped_vehicles(self) -> _Expiring:
+        """The ids of de-duplicated vehicles (an alias of ``drop_list``)."""
+        return self.drop_list
+
+    @property
     def present_vehicle(self) -> Vehicle | None:
         """The vehicle at this listener's gate (only with a fixed ``gate``)."""
-        assert self.gate is not None, "present_vehicle needs a PresenceListener with a fixed gate"
+        assert self.gate is not None, (
+            "present_vehicle needs a PresenceListener with a fixed gate: without one please access the present "
+            "vehicle per gate, present_vehicles[gate]"
+        )
         return self.present_vehicles.get(self.gate)
 
     def init_present_vehicles(self, rpc_client: Any = None, timeout: float | None = None) -> None:
         """Ask the tracking service (``tracking``/``get-present``) who is present; the first is an enter.
 
-        Errors are logged; the listener then starts empty.
+        The client is ``rpc_client``, else the one given to the constructor, else the running core's
+        ``rpc_client``. Errors are logged; the listener then starts empty.
         """
-        assert self.gate is not None, "init_present_vehicles needs a PresenceListener with a fixed gate"
+        assert self.gate is not None, (
+            "init_present_vehicles only works if the gate is set: PresenceListener(dispatcher, gate=...)"
+        )
         client = rpc_client or self.rpc_client
-        assert client is not None, "init_present_vehicles needs an rpc_client (e.g. core.rpc_client)"
+        if client is None:
+            client = running_core("PresenceListener.init_present_vehicles() without an rpc_client").rpc_client
         try:
             response = client.rpc(
                 "tracking",
@@ -195,7 +240,7 @@ class PresenceListener:
             present = self._present.get(message.gateway.gate)
             if present is None:
                 self.log.error(
-                    "leave of vehicle %s at gate %s, but no vehicle is present: ignored",
+                    "leave of vehicle %s at gate %s, but no vehicle is present. The leave will be ignored.",
                     message.vehicle_id,
                     message.gateway.gate,
                 )
@@ -210,7 +255,8 @@ class PresenceListener:
                     return
                 # the reference emitted on_leave with the leaving vehicle; keep the enter/leave pairs intact
                 self.log.error(
-                    "leave of vehicle %s at gate %s where %s is present: leaving the present vehicle",
+                    "leave of vehicle %s at gate %s where %s is present. We are fake-leaving the currently "
+                    "present vehicle.",
                     message.vehicle_id,
                     message.gateway.gate,
                     present.vehicle,
@@ -259,7 +305,7 @@ class PresenceListener:
             if gate in self._present:
                 # an enter while a vehicle is present: its leave never came, synthesize it first
                 self.log.warning(
-                    "%s of vehicle %s at gate %s while %s is present: leaving it first",
+                    "%s of vehicle %s at gate %s while %s is present. A leave will be faked for it first.",
                     kind,
                     message.vehicle_id,
                     gate,
@@ -278,8 +324,10 @@ class PresenceListener:
         if not self._accepts(message):
             return
         with self._lock:
-            waiting = message.vehicle_id in self.waiting_for_forward_backward
-            if not waiting and self._drop(message, message.type):
+            if message.vehicle_id in self.drop_list:
+                # forward/backward is the last message of a vehicle: nothing of it is left to drop
+                self.drop_list.discard(message.vehicle_id)
+                self.log.debug("dropping %s of deduplicated vehicle %s", message.type, message.vehicle_id)
                 return
             present = self._present.get(message.gateway.gate)
             if present is not None and present.vehicle.id == message.vehicle_id:
@@ -299,28 +347,35 @@ class PresenceListener:
         self.waiting_for_forward_backward.add(present.vehicle.id)
         self._left_ids.add(present.vehicle.id)
         now = time.monotonic()
-        left = [entry for entry in self._left.get(gate, []) if entry.expiry > now]
+        keep = max(RETENTION, self.deduplication_timeout.total_seconds())
+        left = [entry for entry in self.last_vehicle_data.get(gate, []) if now - entry.left_at < keep]
         left.append(
             _Left(
                 present.area,
                 _clean(present.vehicle.lpr.id) if present.vehicle.lpr else "",
                 present.vehicle.has_media(),
-                now + self.deduplication_timeout.total_seconds(),
+                now,
             )
         )
-        self._left[gate] = left[-100:]
+        self.last_vehicle_data[gate] = left[-MAX_LEFT_PER_GATE:]
         self.on_leave(present.vehicle, present.gateway)
 
     def _drop(self, message: PresenceBaseData, kind: str) -> bool:
         """De-duplication across the present areas of one gate; True if ``message`` is to be dropped."""
         vehicle_id = message.vehicle_id
-        if vehicle_id in self.dropped_vehicles:
-            self.log.debug("dropping %s of deduplicated vehicle %s", kind, vehicle_id)
-            return True
         gate, area = message.gateway.gate, message.present_area_name
         present = self._present.get(gate)
         if present is not None and present.vehicle.id == vehicle_id:
             return False
+        if vehicle_id in self.drop_list:
+            if kind != "change" or self.drop_list.note(vehicle_id) != _DUPLICATE:
+                self.log.debug("dropping %s of deduplicated vehicle %s", kind, vehicle_id)
+                self.drop_list.add(
+                    vehicle_id, self.drop_list.note(vehicle_id)
+                )  # still around: remember longer
+                return True
+            # dropped on arrival, and now it has other media: it may be another vehicle after all
+            self.drop_list.discard(vehicle_id)
         if kind not in ("enter", "change", "init"):
             return False
         vehicle = vehicle_from_presence_message(message)
@@ -333,7 +388,11 @@ class PresenceListener:
                     present.vehicle,
                     gate,
                 )
+                replaced = present.vehicle.id
                 self._leave(gate)
+                # the other camera's view of the same vehicle: nothing more of it may reach the listeners
+                self.waiting_for_forward_backward.discard(replaced)
+                self.drop_list.add(replaced, _REPLACED)
                 return False
             return self._remember_drop(
                 vehicle_id,
@@ -341,19 +400,20 @@ class PresenceListener:
                 f"{present.vehicle} of area {present.area} is present",
             )
         now = time.monotonic()
+        timeout = self.deduplication_timeout.total_seconds()
         plate = _clean(vehicle.lpr.id) if vehicle.lpr else ""
-        for entry in self._left.get(gate, []):
-            if entry.expiry <= now or entry.area == area:
+        for entry in self.last_vehicle_data.get(gate, []):
+            if now - entry.left_at > timeout or entry.area == area:
                 continue
             if not vehicle.has_media() or (plate and plate == entry.plate):
                 return self._remember_drop(
                     vehicle_id,
                     f"{kind} of {vehicle} at gate {gate} from area {area}: "
-                    f"same vehicle just left area {entry.area}",
+                    f"the same vehicle just left area {entry.area}",
                 )
         return False
 
     def _remember_drop(self, vehicle_id: int, reason: str) -> bool:
-        self.dropped_vehicles.add(vehicle_id)
+        self.drop_list.add(vehicle_id, _DUPLICATE)
         self.log.info("deduplicated %s", reason)
         return True
