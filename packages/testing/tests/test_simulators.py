@@ -72,6 +72,14 @@ class PresenceSimulatorTest(OpenModuleCoreTestMixin):
         with pytest.raises(DeveloperError):
             self.sim.leave()
 
+    def test_misuse_is_also_an_assertion_error(self):
+        car = self.sim.vehicle().lpr("A", "G ARIVO1")
+        self.sim.enter(car)
+        with pytest.raises(AssertionError, match="the vehicle id must change"):
+            self.sim.change_vehicle_and_id(car)
+        with pytest.raises(AssertionError, match="change\\(\\) takes the present vehicle"):
+            self.sim.change(self.sim.vehicle())
+
 
 def test_mock_package_reader():
     reader = MockPackageReader()

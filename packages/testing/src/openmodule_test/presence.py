@@ -30,7 +30,12 @@ from openmodule.models.vehicle import (
 )
 from openmodule_test.utils import DeveloperError
 
-__all__ = ["PresenceSimulator", "VehicleBuilder"]
+__all__ = ["PresenceSimulator", "PresenceSimulatorError", "VehicleBuilder"]
+
+
+class PresenceSimulatorError(DeveloperError, AssertionError):
+    """The simulator was driven in a way tracking never would. Also an ``AssertionError``: the reference's
+    simulator asserted, and tests written for it expect that."""
 
 
 def _utcnow() -> datetime:
@@ -157,7 +162,7 @@ class PresenceSimulator:
     def leave(self) -> VehicleBuilder:
         """The present vehicle leaves; returns its builder."""
         if self.current_present is None:
-            raise DeveloperError("leave() needs a present vehicle: call enter() first")
+            raise PresenceSimulatorError("leave() needs a present vehicle: call enter() first")
         vehicle, self.current_present = self.current_present, None
         self.emit(self._message(PresenceLeaveMessage, vehicle, leave_time=_utcnow()))
         return vehicle
@@ -177,7 +182,7 @@ class PresenceSimulator:
     def change(self, vehicle: VehicleBuilder) -> None:
         """The present vehicle's media changed (same builder)."""
         if vehicle is not self.current_present:
-            raise DeveloperError(
+            raise PresenceSimulatorError(
                 "change() takes the present vehicle; use change_vehicle_and_id() for another"
             )
         self.emit(self._message(PresenceChangeMessage, vehicle))
@@ -188,6 +193,8 @@ class PresenceSimulator:
 
     def change_vehicle_and_id(self, vehicle: VehicleBuilder) -> None:
         if vehicle is self.current_present:
-            raise DeveloperError("change_vehicle_and_id() takes another vehicle than the present one")
+            raise PresenceSimulatorError(
+                "the vehicle id must change: change_vehicle_and_id() takes another vehicle than the present one"
+            )
         self.current_present = vehicle
         self.emit(self._message(PresenceChangeMessage, vehicle, change_vehicle_id=True))
