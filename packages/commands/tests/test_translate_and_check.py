@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,23 @@ def test_missing_language_and_no_git(run, translated: Path, service: Path) -> No
     result = run("openmodule_checktranslation", cwd=translated)
     assert result.returncode == 1
     assert "git status failed (is " in result.stderr
+
+
+def test_the_reference_entry_point_functions(run, service: Path, paths, catalog) -> None:
+    # a console script generated for "openmodule_commands:<function>" calls it without arguments
+    def call(function: str, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+        code = (
+            "import sys, openmodule_commands as c; "
+            f"sys.argv = ['{function}', *sys.argv[1:]]; sys.exit(c.{function}())"
+        )
+        return run(sys.executable, "-c", code, *args, **kwargs)
+
+    result = call("openmodule_makemessages", "--no-translate", cwd=service)
+    assert result.returncode == 0, result.stderr
+    assert (paths(service) / "translation.pot").is_file()
+    result = call("openmodule_translate", cwd=service, translations={"de": {"Hello": "Grüß Gott"}})
+    assert result.returncode == 0, result.stderr
+    assert catalog(paths(service) / "de" / "LC_MESSAGES" / "translation.mo").gettext("Hello") == "Grüß Gott"
+    result = call("openmodule_check_translation", cwd=service)  # not a git checkout, untranslated strings
+    assert result.returncode == 1
+    assert "Translations ok" not in result.stdout
