@@ -252,3 +252,34 @@ def test_mock_event_waits_and_guards_double_wait():
     event.reset_mock()
     with pytest.raises(TimeoutError):
         event.wait_for_call(timeout=0.1)
+
+
+def test_mock_event_times_out_while_the_test_clock_is_frozen(monkeypatch):
+    # tests that freeze time (freezegun) patch time.monotonic; a wait for a call that never comes must
+    # still end with TimeoutError instead of spinning forever
+    import time as time_module
+
+    frozen = time_module.monotonic()
+    monkeypatch.setattr(time_module, "monotonic", lambda: frozen)
+    event = MockEvent()
+    outcome: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            event.wait_for_call(timeout=0.1)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    waiter.join(10)
+    assert not waiter.is_alive(), "wait_for_call spun on the frozen clock"
+    assert len(outcome) == 1 and isinstance(outcome[0], TimeoutError)
+
+
+def test_mock_event_wakes_on_the_nth_call():
+    event = MockEvent()
+    for i in range(3):
+        threading.Timer(0.01 * i, event, args=(i,)).start()
+    event.wait_for_call(minimum_call_count=3)
+    assert sorted(c.args[0] for c in event.call_args_list) == [0, 1, 2]

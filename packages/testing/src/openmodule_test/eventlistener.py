@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import weakref
 from typing import Any
 from unittest.mock import Mock
@@ -27,12 +26,18 @@ class MockEvent(Mock):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.__dict__["_waited"] = False
-        self.__dict__["_calls_lock"] = threading.Lock()
+        # waiting on a condition instead of polling a clock: a test that freezes time (freezegun patches
+        # time.monotonic, not the threading module's clock) still gets its TimeoutError
+        self.__dict__["_called"] = threading.Condition(threading.RLock())
         MockEvent._instances.add(self)
 
     def _mock_call(self, *args: Any, **kwargs: Any) -> Any:
-        with self.__dict__["_calls_lock"]:
-            return super()._mock_call(*args, **kwargs)
+        called = self.__dict__["_called"]
+        with called:
+            try:
+                return super()._mock_call(*args, **kwargs)
+            finally:
+                called.notify_all()
 
     def wait_for_call(self, *, timeout: float = 3, minimum_call_count: int = 1) -> None:
         """Wait until the mock was called at least ``minimum_call_count`` times; ``TimeoutError`` otherwise.
@@ -42,13 +47,12 @@ class MockEvent(Mock):
         if self.__dict__["_waited"]:
             raise DeveloperError("wait_for_call() was already used: call reset_mock() before waiting again")
         self.__dict__["_waited"] = True
-        deadline = time.monotonic() + timeout
-        while self.call_count < minimum_call_count:
-            if time.monotonic() >= deadline:
+        called = self.__dict__["_called"]
+        with called:
+            if not called.wait_for(lambda: self.call_count >= minimum_call_count, timeout):
                 raise TimeoutError(
                     f"mock was called {self.call_count} time(s) within {timeout}s, expected {minimum_call_count}"
                 )
-            time.sleep(0.005)
 
     def reset_mock(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         super().reset_mock(*args, **kwargs)

@@ -149,7 +149,9 @@ class SettingsRPCMocker:
     def _value(self, key: str, scope: str, fail: bool) -> SettingsGetResponseValue:
         if fail or (key, scope) not in self.settings:
             return SettingsGetResponseValue(success=False, error=self.error_code)
-        return SettingsGetResponseValue(success=True, value=_JSON.dump_python(self.settings[(key, scope)], mode="json"))
+        return SettingsGetResponseValue(
+            success=True, value=_JSON.dump_python(self.settings[(key, scope)], mode="json")
+        )
 
     def _get(self, request: SettingsGetRequest, _: Any = None) -> SettingsGetResponseValue:
         """One setting, answered from the mocker's dict."""
