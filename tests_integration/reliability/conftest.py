@@ -62,6 +62,8 @@ class StatsResponse(OpenModuleModel):
     receive_drops: dict[str, int]
     rpc_counts: dict[str, int]
     rss_kb: int
+    internal_drops: dict[str, int] = {}
+    queued: int = 0
 
 
 def rss_kb(pid: int) -> int:
@@ -124,6 +126,10 @@ class Service:
 
     def rss_kb(self) -> int:
         return rss_kb(self.pid)
+
+    def log_bytes(self) -> int:
+        """Bytes the service has written to its output (log and stdout) so far."""
+        return self.log_path.stat().st_size
 
     def signal(self, signum: int) -> None:
         self.proc.send_signal(signum)

@@ -389,3 +389,35 @@ def test_drop_reports_name_the_problem_never_the_values(
     assert "int_parsing" in text and '"loc":["counts",0]' in text and "more errors not listed" in text
     assert '"loc":["ids"],"type":"value_error"' in text  # where and what kind, not the validator's text
     assert max(len(line) for line in lines) <= 2_500, max(lines, key=len)[:300]
+
+
+class _Unprintable(Exception):
+    """An exception that cannot be shown: its str() and repr() raise."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_handler_raising_an_exception_that_cannot_be_shown_is_reported_by_its_type(
+    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The drop report formatted the exception with repr(): that raised again inside the except block, and
+    # only the loop's last safety net kept the thread alive, reporting the RuntimeError of repr() instead.
+    got: list[int] = []
+
+    def handler(message: Demo) -> None:
+        if message.value < 0:
+            raise _Unprintable()
+        got.append(message.value)
+
+    bus.dispatcher.register_handler("odd", Demo, handler)
+    wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
+    raw_pub.send_multipart([b"odd", Demo(value=-1).json_bytes()])
+    raw_pub.send_multipart([b"odd", Demo(value=2).json_bytes()])
+    wait_until(lambda: got == [2], message="the valid message after the odd one")
+    assert bus.loop.running
+    assert bus.loop.drops == {"handler_error": 1}
+    assert "raised <_Unprintable that cannot be shown>" in caplog.text

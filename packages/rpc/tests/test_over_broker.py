@@ -142,8 +142,19 @@ def test_requests_that_fail_conversion_get_a_validation_error_reply(bus, make_se
         topic, reply = raw.receive()
         assert topic == "rpc-rep-picky"
         assert reply["response"]["status"] == "validation_error", reply
+        # the id is readable even when the envelope's timestamp is not: the reply names the call
+        assert reply["rpc_id"] == rpc_id
     assert server.counts["validation_error"] == 3
     assert bus.client.rpc("picky", "picky", Picky(value=4), Picky).value == 4
+    # so a caller of ours gets its error at once (1e300 cannot be sent through a model: a raw publish
+    # with the id of a pending call, whose own request asked for a type nobody serves)
+    entry = bus.client.rpc_non_blocking("picky", "unserved", Picky(value=5), timeout=30)
+    raw.request(
+        "picky",
+        {"type": "picky", "name": "raw", "timestamp": 1e300, "rpc_id": str(entry.rpc_id), "request": {}},
+    )
+    with pytest.raises(RPCClient.ServerValidationError, match="timestamp"):
+        entry.result(Picky)
 
 
 def test_requests_of_longer_channel_names_are_skipped_unread(echo_server, raw):
@@ -497,3 +508,32 @@ def test_the_executor_queue_is_bounded_and_shutdown_cancels_its_backlog(
     assert not stopper.is_alive()
     assert len(started) == 2, "shutdown worked through the backlog"
     assert server._bounded.pending == 0
+
+
+class _Unprintable(Exception):
+    """An exception that cannot be shown: its str() and repr() raise."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_handler_raising_an_exception_that_cannot_be_shown_gets_a_handler_error(
+    bus, make_server, wait_served, models
+):
+    # str(exc) for the reply raised again, so no reply was sent and the caller waited out its timeout.
+    def odd(request, message):
+        """raises an exception that cannot be shown"""
+        raise _Unprintable()
+
+    server = make_server()
+    server.register_handler("odd", "odd", models.EchoRequest, models.EchoResponse, odd)
+    server.register_handler("odd", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "odd")
+    with pytest.raises(RPCClient.ServerHandlerError, match="^<_Unprintable that cannot be shown>$"):
+        bus.client.rpc("odd", "odd", models.EchoRequest(value=1), models.EchoResponse, timeout=10)
+    assert bus.client.rpc("odd", "echo", models.EchoRequest(value=2), models.EchoResponse).value == 2
+    assert server.counts["handler_error"] == 1

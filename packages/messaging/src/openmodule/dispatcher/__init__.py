@@ -18,7 +18,13 @@ from openmodule.dispatcher._dispatcher import (
     ZMQMessageDispatcher,
     add_schema_recorder,
 )
-from openmodule.dispatcher._drops import DropLog, clip, invalid_input_errors, invalid_input_summary
+from openmodule.dispatcher._drops import (
+    DropLog,
+    clip,
+    invalid_input_errors,
+    invalid_input_summary,
+    safe_repr,
+)
 from openmodule.dispatcher._event_listener import EventListener
 from openmodule.dispatcher._executor import (
     DEFAULT_QUEUE_LIMIT,
@@ -46,4 +52,5 @@ __all__ = [
     "invalid_input_errors",
     "invalid_input_summary",
     "is_multi_threaded",
+    "safe_repr",
 ]

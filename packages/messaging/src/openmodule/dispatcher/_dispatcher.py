@@ -10,7 +10,7 @@ from typing import Any
 import zmq
 from pydantic import BaseModel
 
-from openmodule.dispatcher._drops import LOG_ERRORS, DropLog, invalid_input_summary
+from openmodule.dispatcher._drops import LOG_ERRORS, DropLog, invalid_input_summary, safe_repr
 from openmodule.dispatcher._executor import (
     BoundedExecutor,
     DummyExecutor,
@@ -235,7 +235,10 @@ class MessageDispatcher:
                     raise
                 except Exception as exc:
                     self.drops.drop(
-                        "filter_error", topic, f"filter of {listener!r} raised {exc!r}", exc_info=True
+                        "filter_error",
+                        topic,
+                        f"filter of {safe_repr(listener)} raised {safe_repr(exc)}",
+                        exc_info=True,
                     )
                     continue
                 if not matched:
@@ -288,7 +291,10 @@ class MessageDispatcher:
             if self.raise_handler_errors:
                 raise
             self.drops.drop(
-                "handler_error", listener.topic, f"handler {listener.handler!r} raised {exc!r}", exc_info=True
+                "handler_error",
+                listener.topic,
+                f"handler {safe_repr(listener.handler)} raised {safe_repr(exc)}",
+                exc_info=True,
             )
 
     # -- bursts -------------------------------------------------------------------------------------
@@ -327,7 +333,10 @@ class MessageDispatcher:
                     callback()
                 except Exception as exc:
                     self.drops.drop(
-                        "handler_error", "after_burst", f"{callback!r} raised {exc!r}", exc_info=True
+                        "handler_error",
+                        "after_burst",
+                        f"{safe_repr(callback)} raised {safe_repr(exc)}",
+                        exc_info=True,
                     )
 
     # -- executor -----------------------------------------------------------------------------------

@@ -51,11 +51,31 @@ def clip(value: object, limit: int = MAX_DETAIL) -> str:
     """``str(value)`` cut to ``limit`` characters (with the full length said), for log lines and replies.
 
     Usage::  ``log.warning("no handler for type %s", clip(request_type, 64))``
+
+    Never raises: an object whose ``__str__`` raises (an exception a handler made) is named by its type.
     """
-    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value)
+        except Exception:
+            text = f"<{type(value).__name__} that cannot be shown>"
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def safe_repr(value: object, limit: int = MAX_DETAIL) -> str:
+    """``repr(value)`` cut to ``limit`` characters; never raises (see ``clip``).
+
+    Usage::  ``drops.drop("handler_error", topic, f"handler raised {safe_repr(exc)}")``
+    """
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} that cannot be shown>"
+    return clip(text, limit)
 
 
 def _loc_item(item: Any) -> str | int:

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import zmq
 
-from openmodule.dispatcher._drops import DropLog
+from openmodule.dispatcher._drops import DropLog, safe_repr
 from openmodule.messaging._sockets import BrokerLink
 from openmodule.messaging._wire import decode_frames, receive_drops
 
@@ -77,7 +77,10 @@ def drain_socket(
                         # Handlers count their own errors; this catches what escapes them, so no
                         # message can end the receiving thread.
                         (drops or receive_drops).drop(
-                            "handler_error", topic, f"{handle!r} raised {exc!r}", exc_info=True
+                            "handler_error",
+                            topic,
+                            f"{safe_repr(handle)} raised {safe_repr(exc)}",
+                            exc_info=True,
                         )
                     continue
                 frames = [raw_topic, body]

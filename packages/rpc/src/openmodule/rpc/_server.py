@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pydantic
 import zmq
@@ -26,6 +27,7 @@ from openmodule.dispatcher import (
     clip,
     handler_queue_limit,
     invalid_input_summary,
+    safe_repr,
 )
 from openmodule.messaging import (
     BrokerLink,
@@ -112,6 +114,18 @@ def _is_canonical_id(value: Any) -> bool:
         and value[8] == value[13] == value[18] == value[23] == "-"
         and value == value.lower()
     )
+
+
+def _readable_id(value: Any) -> str | None:
+    """The canonical text of a request's rpc_id if it is a UUID, else None (for a failed envelope)."""
+    if _is_canonical_id(value):
+        return value  # type: ignore[no-any-return]
+    if type(value) is str and len(value) <= 45:  # the longest spelling UUID() reads ("urn:uuid:" + 36)
+        try:
+            return str(UUID(value))
+        except ValueError:
+            return None
+    return None
 
 
 class RPCServer:
@@ -266,7 +280,7 @@ class RPCServer:
             self._errors.log(
                 "RPC on channel %s failed, no answer sent: %s",
                 channel,
-                clip(repr(exc)),
+                safe_repr(exc),
                 key="unexpected",
                 exc_info=True,
             )
@@ -282,7 +296,12 @@ class RPCServer:
                 invalid_input_summary(exc, _LOG_ERRORS),
                 key="envelope",
             )
-            self._error(channel, "unknown", None, RPCServerError.validation_error, invalid_input_summary(exc))
+            # The caller's id when it is readable (an out-of-range timestamp spoils the envelope, not the
+            # id): its call fails at once instead of timing out.
+            rpc_id = _readable_id(message.get("rpc_id"))
+            self._error(
+                channel, "unknown", rpc_id, RPCServerError.validation_error, invalid_input_summary(exc)
+            )
             return
 
         if self.filter_resource and request.resource:
