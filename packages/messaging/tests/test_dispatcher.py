@@ -222,3 +222,26 @@ def test_dict_listener_gets_the_received_dict_unvalidated() -> None:
     assert got == [message] and got[0] is message
     with pytest.raises(AssertionError, match="match_type=False"):
         dispatcher.register_handler("raw", dict, got.append)
+
+
+def test_bounded_executor_counts_cancels_and_allows_an_inline_executor_to_submit_again() -> None:
+    import threading
+
+    from openmodule.dispatcher import BoundedExecutor, QueueFullError
+
+    release = threading.Event()
+    pool = BoundedExecutor(ThreadPoolExecutor(1), limit=3)
+    futures = [pool.submit(release.wait, 10) for _ in range(3)]
+    assert pool.pending == 3
+    with pytest.raises(QueueFullError, match="limit 3"):
+        pool.submit(release.wait, 10)
+    pool.shutdown(wait=False, cancel_futures=True)  # the two waiting calls never run
+    release.set()
+    assert futures[0].result(10) is True
+    assert futures[1].cancelled() and futures[2].cancelled()
+    assert pool.pending == 0
+
+    # an executor that runs calls at once (in the submitting thread) may be re-entered
+    inline = BoundedExecutor(DummyExecutor(), limit=2)
+    assert inline.submit(lambda: inline.submit(lambda: 7).result()).result() == 7
+    assert inline.pending == 0

@@ -98,26 +98,36 @@ class BoundedExecutor(Executor):
     def __init__(self, executor: Executor, limit: int = DEFAULT_QUEUE_LIMIT) -> None:
         self.executor = executor
         self.limit = limit
+        self._count = 0  # slots taken: submitted (or being submitted) and not finished
         self._pending: set[Future[Any]] = set()
         self._lock = threading.Lock()
 
     @property
     def pending(self) -> int:
         """Calls submitted and not finished (queued or running)."""
-        return len(self._pending)
+        return self._count
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Submit to the wrapped executor; ``QueueFullError`` when ``limit`` calls are pending already."""
         with self._lock:
-            if self.limit > 0 and len(self._pending) >= self.limit:
-                raise QueueFullError(f"{len(self._pending)} calls are waiting (limit {self.limit})")
+            if self.limit > 0 and self._count >= self.limit:
+                raise QueueFullError(f"{self._count} calls are waiting (limit {self.limit})")
+            self._count += 1
+        # Outside the lock: an executor that runs the call at once may submit again from inside it.
+        try:
             future = self.executor.submit(fn, *args, **kwargs)
+        except BaseException:
+            with self._lock:
+                self._count -= 1
+            raise
+        with self._lock:
             self._pending.add(future)
-        future.add_done_callback(self._finished)  # also called for a cancelled call
+        future.add_done_callback(self._finished)  # at once if done already; also for a cancelled call
         return future
 
     def _finished(self, future: Future[Any]) -> None:
         with self._lock:
+            self._count -= 1
             self._pending.discard(future)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
