@@ -175,4 +175,20 @@ def test_deprecated_backend_class(bus):
 def test_all_is_complete():
     import openmodule.utils.access_service as module
 
-    assert set(module.__all__) == {n for n in vars(module) if not n.startswith("_") and n != "annotations"}
+    eager = {n for n in vars(module) if not n.startswith("_") and n not in ("annotations", "Any")}
+    # the database variant is imported on first use (module __getattr__)
+    assert set(module.__all__) == eager | {"AccessModelBase", "AccessServiceWithDatabase"}
+    assert all(getattr(module, name) is not None for name in module.__all__)
+
+
+def test_the_database_variant_is_imported_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, openmodule.utils.access_service as m\n"
+        "assert 'sqlalchemy' not in sys.modules, 'eager'\n"
+        "m.AccessServiceWithDatabase\n"
+        "assert 'sqlalchemy' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -6,15 +6,25 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from openmodule.models.access_service import (
+    AccessCheckAccess,
     AccessCheckRequest,
     AccessCheckResponse,
     AccessRequestVehicle,
     SessionFinishMessage,
     SessionStartMessage,
 )
+from openmodule.utils.access_service import AccessServiceWithSessions
+from openmodule.utils.matching import MatchingConfig
 from openmodule_test.core import OpenModuleCoreTestMixin
+from openmodule_test.database import SQLiteTestMixin
+from openmodule_test.eventlistener import MockEvent
 
-__all__ = ["AccessServiceWithSessionsTestMixin", "BackendTestMixin"]
+__all__ = [
+    "AccessServiceWithDatabaseTestMixin",
+    "AccessServiceWithSessionsTestMixin",
+    "BackendTestMixin",
+    "TestAccessServiceWithSessions",
+]
 
 
 def _now() -> datetime:
@@ -135,3 +145,114 @@ class BackendTestMixin(AccessServiceWithSessionsTestMixin):
     def setUp(self) -> None:
         super().setUp()
         self.backend = self.access_service
+
+
+class AccessServiceWithDatabaseTestMixin(OpenModuleCoreTestMixin, SQLiteTestMixin):
+    """Creates ``self.access_service = access_service_class(self.database, matching_config, settings, 300)``
+    on a real core and a real, migrated SQLite database (emptied after each test).
+
+    Usage::
+
+        class MyServiceTest(AccessServiceWithDatabaseTestMixin):
+            alembic_path = "../src/database"
+            access_service_class = MyAccessService
+            settings = SettingsMocker({("common/gates", ""): {...}})
+    """
+
+    access_service_class: ClassVar[type | None] = None
+    matching_config: ClassVar[MatchingConfig] = MatchingConfig()
+    #: the settings provider handed to the service (``None``: an empty ``SettingsMocker``)
+    settings: ClassVar[Any] = None
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        assert cls.access_service_class is not None, "set access_service_class on the test class"
+
+    def setUp(self) -> None:
+        super().setUp()
+        assert self.access_service_class is not None
+        if self.settings is None:
+            from openmodule_test.settings import SettingsMocker  # settings_models only when used
+
+            type(self).settings = SettingsMocker({})
+        self.access_service = self.access_service_class(
+            self.database, self.matching_config, self.settings, 300
+        )
+
+    def tearDown(self) -> None:
+        self.access_service.shutdown()
+        super().tearDown()
+
+
+class TestAccessServiceWithSessions(AccessServiceWithSessions):
+    """A sample access service for tests of the mixins: accesses from the class-level dicts
+    ``access_by_lpr|qr|nfc|pin`` (medium id -> ``AccessCheckAccess`` fields), records ``accessed`` requests and
+    ``checked_in`` / ``checked_out`` session messages (class-level lists).
+
+    Request gates ``exception`` (raises), ``empty`` (no accesses), ``offline`` and ``error`` (that error) and
+    the session gate ``error`` (check-in/out raise) drive the error paths. ``wait_for_message_process()``
+    waits until the next session message was handled.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    auth_request_request_model = AccessCheckRequest
+    access_by_lpr: ClassVar[dict[str, dict[str, Any]]] = {}
+    access_by_qr: ClassVar[dict[str, dict[str, Any]]] = {}
+    access_by_nfc: ClassVar[dict[str, dict[str, Any]]] = {}
+    access_by_pin: ClassVar[dict[str, dict[str, Any]]] = {}
+    accessed: ClassVar[list[Any]] = []
+    checked_in: ClassVar[list[Any]] = []
+    checked_out: ClassVar[list[Any]] = []
+
+    def __init__(self, dispatcher: Any) -> None:
+        super().__init__(dispatcher)
+        self.message_processed = MockEvent()
+
+    def rpc_check_access(self, request: Any, message: Any = None) -> AccessCheckResponse:
+        self.accessed.append(request)
+        if request.gate == "exception":
+            raise Exception("test_exception")
+        if request.gate == "empty":
+            return AccessCheckResponse(success=True, accesses=[])
+        if request.gate in ("offline", "error"):
+            return AccessCheckResponse(success=False, error=request.gate, accesses=[])
+        accesses = []
+        vehicle = request.vehicle
+        for medium, table in (
+            (vehicle.lpr, self.access_by_lpr),
+            (vehicle.qr, self.access_by_qr),
+            (vehicle.nfc, self.access_by_nfc),
+            (vehicle.pin, self.access_by_pin),
+        ):
+            if medium is not None and medium.id in table:
+                accesses.append(AccessCheckAccess(**table[medium.id]))
+        return AccessCheckResponse(success=True, accesses=accesses)
+
+    def _session_gate(self, message: Any, data: dict[str, Any] | None) -> str | None:
+        return (data or {}).get("gate")
+
+    def check_in_session(self, message: SessionStartMessage) -> None:
+        try:
+            if self._session_gate(message, message.entry_data) == "error":
+                raise Exception("check in failed (gate error)")
+            self.checked_in.append(message)
+        finally:
+            self.message_processed()
+
+    def check_out_session(self, message: SessionFinishMessage) -> None:
+        try:
+            if self._session_gate(message, message.exit_data) == "error":
+                raise Exception("check out failed (gate error)")
+            self.checked_out.append(message)
+        finally:
+            self.message_processed()
+
+    def session_error_message(self, message: Any) -> None:
+        self.message_processed()
+
+    def wait_for_message_process(self, timeout: float = 3) -> None:
+        """Wait until a session message was handled since the last call."""
+        self.message_processed.wait_for_call(timeout=timeout)
+        self.message_processed.reset_mock()

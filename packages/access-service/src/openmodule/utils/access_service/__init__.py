@@ -17,6 +17,8 @@ Usage::
 
 from __future__ import annotations
 
+from typing import Any
+
 from openmodule.utils.access_service._service import (
     ACCESS_CHANNEL,
     AUTH_TYPE,
@@ -26,11 +28,25 @@ from openmodule.utils.access_service._service import (
     Backend,
 )
 
+# The database variant pulls SQLAlchemy, the KV store and the settings provider: imported on first use.
+_LAZY = {"AccessModelBase", "AccessServiceWithDatabase"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from openmodule.utils.access_service import _database
+
+        return getattr(_database, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "ACCESS_CHANNEL",
     "AUTH_TYPE",
     "SESSION_TOPIC",
+    "AccessModelBase",
     "AccessService",
+    "AccessServiceWithDatabase",
     "AccessServiceWithSessions",
     "Backend",
 ]

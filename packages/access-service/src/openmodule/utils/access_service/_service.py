@@ -20,6 +20,12 @@ log = logging.getLogger("openmodule.utils.access_service")
 ACCESS_CHANNEL = "access_service"
 AUTH_TYPE = "auth"
 SESSION_TOPIC = "session"
+# how a failing session handler is reported (the reference's words)
+_ERROR_TEXT = {
+    "check_in_session": "Error in session check in",
+    "check_out_session": "Error in session check out",
+    "session_error_message": "Error in session error message",
+}
 
 
 class AccessService:
@@ -108,7 +114,10 @@ class AccessService:
             except Exception:
                 data = message.dict()
                 data.pop("name", None)
-                log.exception("%s failed for session message %s", getattr(method, "__name__", method), data)
+                name = getattr(method, "__name__", str(method))
+                log.exception(
+                    "%s (%s failed) for session message %s", _ERROR_TEXT.get(name, "Error"), name, data
+                )
 
         handle.__doc__ = method.__doc__ or "session message handler"
         return handle
