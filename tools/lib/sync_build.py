@@ -210,6 +210,11 @@ files(name="meta", sources=["README.md", "CHANGELOG.md", "VERSION", "pyproject.t
         + "\n# The stdlib-only helpers behind tools/* (and the pytest plugin of the Pants sandbox).\n"
         + 'python_sources(name="lib", sources=["*.py"], skip_mypy=True)\n'
     )
+    files[ROOT / "pants-plugins" / "BUILD"] = (
+        HEADER
+        + "\n# In-repo Pants backends (pants.toml: pythonpath); Pants imports them itself, so lint only.\n"
+        + 'python_sources(name="plugins", sources=["**/*.py"], skip_mypy=True)\n'
+    )
     files[ROOT / "tools" / "benchmarks" / "BUILD"] = (
         HEADER
         + "\n# The benchmarks tools/bench runs.\n"
