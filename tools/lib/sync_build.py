@@ -83,6 +83,23 @@ def _list(items: list[str], indent: str = "    ") -> str:
 
 
 SANDBOX_PLUGIN = "tools/lib/pants_sandbox_plugin.py:lib"
+# Third-party projects whose import name Pants cannot guess from the project name. A requirement missing
+# here is not inferred as a dependency: its import fails in the test sandbox (ModuleNotFoundError).
+MODULE_MAPPING = {
+    "arivo-settings-models": ["settings_models"],
+    "python-dateutil": ["dateutil"],
+    "pyyaml": ["yaml"],
+    "pyzmq": ["zmq"],
+    "sentry-sdk": ["sentry_sdk"],
+    "sqlalchemy": ["sqlalchemy"],
+}
+
+
+def _module_mapping() -> str:
+    rows = "".join(
+        f'        "{name}": {json.dumps(mods)},\n' for name, mods in sorted(MODULE_MAPPING.items())
+    )
+    return "{\n" + rows + "    }"
 
 
 def _tests_build(tests: Path, tag: str, extra_deps: list[str], what: str) -> str:
@@ -174,21 +191,15 @@ def repo_files() -> dict[Path, str]:
     files: dict[Path, str] = {}
     files[ROOT / "BUILD"] = (
         HEADER
-        + """
+        + f"""
 # Third-party requirements for Pants (tests, tools, dependency inference), locked in
 # 3rdparty/python/default.lock. The file is generated from every packages/*/pyproject.toml and
 # tools/requirements-dev.txt; the pyproject.toml files stay the source of truth (docs/release.md).
 python_requirements(
     name="3rdparty",
     source="3rdparty/python/requirements.txt",
-    # Import names that differ from the project name.
-    module_mapping={
-        "pyyaml": ["yaml"],
-        "pyzmq": ["zmq"],
-        "python-dateutil": ["dateutil"],
-        "sentry-sdk": ["sentry_sdk"],
-        "sqlalchemy": ["sqlalchemy"],
-    },
+    # Import names that differ from the project name (MODULE_MAPPING in tools/lib/sync_build.py).
+    module_mapping={_module_mapping()},
 )
 
 # Repository files the integration suite reads (README table, links, version, samples).
