@@ -101,6 +101,7 @@ def test_checks_dict_is_live(make_health):
     health, _ = make_health()
     health.add_check("cam", "Camera", None, package="cam_1")
     check = health.checks[health._check_id("cam", package="cam_1")]
+    assert (check.id, check.package, check.name) == ("cam", "cam_1", "Camera")
     health.check_fail("cam", package="cam_1", message="dark")
     assert (check.state, check.message) == ("fail", "dark")
     assert list(health.checks) == [("cam", "cam_1")]
@@ -144,6 +145,8 @@ def test_templates(make_health, pong_of):
     assert pong["checks"][1]["description"] == "device online"
     health.update_template_packages("online", [])
     assert pong_of(health, published)["checks"] == []
+    health.update_template_packages("online", ["z_cam", "b_cam", "m_cam"])  # new packages in a stable order
+    assert [c["package"] for c in pong_of(health, published)["checks"]] == ["b_cam", "m_cam", "z_cam"]
 
 
 def test_templates_are_per_instance(make_health):

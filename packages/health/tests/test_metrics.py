@@ -236,6 +236,7 @@ def test_metrics_dict_is_live_and_cleared_in_place(make_health):
     health.add_metric("n", HealthMetricType.count, "N", "n", labels=["gate"])
     health.add_metric("n", HealthMetricType.count, "N", "n", labels=["gate"], package="other")
     metric = health.metrics[health._check_id("n")]
+    assert (metric.id, metric.package, metric.type, metric.labels) == ("n", "health_test", "count", ["gate"])
     for gate in ("a", "b", "c"):
         health.metric_inc("n", gate=gate)
     assert metric.values == {f"[('compute_id', '1'), ('gate', '{g}')]": 1 for g in "abc"}

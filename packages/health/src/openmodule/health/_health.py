@@ -62,6 +62,8 @@ class _Check:
     description: str | None
     state: HealthCheckState = HealthCheckState.no_data
     message: str | None = None
+    id: str = ""
+    package: str = ""
 
 
 @dataclass
@@ -80,6 +82,8 @@ class _Metric:
     description: str
     labels: list[str]
     values: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    package: str = ""
 
 
 class _RateLimitedLog:
@@ -217,7 +221,7 @@ class Health:
         """(Re)creates check ``check_id`` in state ``no-data``. Usage: ``add_check("cam", "Camera", "reachable")``"""
         key = self._check_id(check_id, parent, package)
         with self._lock:
-            self.checks[key] = _Check(name=name, description=description)
+            self.checks[key] = _Check(name=name, description=description, id=key[0], package=key[1])
 
     def remove_check(self, check_id: str, *, parent: bool = False, package: str | None = None) -> None:
         """Removes a check; a missing check is fine. Usage: ``remove_check("cam")``"""
@@ -245,10 +249,10 @@ class Health:
             template = self.templates[check_id]
             for key in [k for k in self.checks if k[0] == check_id and k[1] not in wanted]:
                 del self.checks[key]
-            for package in wanted:
+            for package in sorted(wanted):  # sorted: the pong lists new checks in a stable order
                 if (check_id, package) not in self.checks:
                     self.checks[(check_id, package)] = _Check(
-                        name=template.name, description=template.description
+                        name=template.name, description=template.description, id=check_id, package=package
                     )
 
     def set_check_state(
@@ -319,7 +323,9 @@ class Health:
             # Production: keep the metric, but compute_id is always the device's own.
             label_list = [label for label in label_list if label != "compute_id"]
         with self._lock:
-            self.metrics[key] = _Metric(type=mtype, name=name, description=description, labels=label_list)
+            self.metrics[key] = _Metric(
+                type=mtype, name=name, description=description, labels=label_list, id=key[0], package=key[1]
+            )
 
     def remove_metric(self, metric_id: str, *, parent: bool = False, package: str | None = None) -> None:
         """Removes a metric; a missing metric is fine. Usage: ``remove_metric("plates")``"""
