@@ -175,3 +175,14 @@ def test_init_present_vehicles_asks_the_running_core(presence_msg, events):
         set_running_core(None)
     assert asked == [("tracking", "get-present", "g")]
     assert recorded == [("enter", 4, "g")]
+
+
+def test_present_vehicles_edited_from_outside_is_what_counts(lane):
+    lane.send("enter", 1, "a", "W 1")
+    lane.listener.present_vehicles = {}  # a test resets the state by hand
+    lane.send("enter", 2, "b", "W 2")  # nobody is present any more: no fake leave of vehicle 1
+    assert lane.recorded == [("enter", 1, "gate1"), ("enter", 2, "gate1")]
+    planted = lane.listener.present_vehicles.pop("gate1")
+    lane.listener.present_vehicles["gate1"] = planted.model_copy(update={"id": 7 + BASE_ID})
+    lane.send("enter", 3, "a", "W 3")  # the planted vehicle is present: it leaves first
+    assert lane.recorded[2:] == [("leave", 7, "gate1"), ("enter", 3, "gate1")]

@@ -154,7 +154,8 @@ class PresenceListener:
         self.on_leave: EventListener[Vehicle, Gateway] = EventListener(log=log)
         self.on_change: EventListener[Vehicle, Gateway] = EventListener(log=log)
         self.present_vehicles: dict[str, Vehicle] = {}
-        self._present: dict[str, _Present] = {}
+        self._present: dict[str, _Present] = {}  # gateway and area of the vehicles in present_vehicles
+        self._gateways: dict[str, Gateway] = {}  # the last gateway seen per gate
         self.last_vehicle_data: dict[str, list[_Left]] = {}
         # per instance and expiring (the reference shared one never-pruned set between all listeners)
         self.waiting_for_forward_backward = _Expiring(RETENTION)
@@ -237,7 +238,7 @@ class PresenceListener:
         with self._lock:
             if self._drop(message, "leave"):
                 return
-            present = self._present.get(message.gateway.gate)
+            present = self._current(message.gateway.gate)
             if present is None:
                 self.log.error(
                     "leave of vehicle %s at gate %s, but no vehicle is present. The leave will be ignored.",
@@ -280,7 +281,7 @@ class PresenceListener:
                 return
             gate = message.gateway.gate
             vehicle = vehicle_from_presence_message(message)
-            present = self._present.get(gate)
+            present = self._current(gate)
             if present is not None and present.vehicle.id != message.vehicle_id:
                 self._leave(gate)
                 present = None
@@ -302,14 +303,14 @@ class PresenceListener:
             if self._drop(message, kind):
                 return
             gate = message.gateway.gate
-            if gate in self._present:
+            if self._current(gate) is not None:
                 # an enter while a vehicle is present: its leave never came, synthesize it first
                 self.log.warning(
                     "%s of vehicle %s at gate %s while %s is present. A leave will be faked for it first.",
                     kind,
                     message.vehicle_id,
                     gate,
-                    self._present[gate].vehicle,
+                    self.present_vehicles[gate],
                 )
                 self._leave(gate)
             vehicle = vehicle_from_presence_message(message)
@@ -329,20 +330,38 @@ class PresenceListener:
                 self.drop_list.discard(message.vehicle_id)
                 self.log.debug("dropping %s of deduplicated vehicle %s", message.type, message.vehicle_id)
                 return
-            present = self._present.get(message.gateway.gate)
+            present = self._current(message.gateway.gate)
             if present is not None and present.vehicle.id == message.vehicle_id:
                 self._leave(message.gateway.gate)  # forward/backward before the leave: leave first
             self.waiting_for_forward_backward.discard(message.vehicle_id)
             event(vehicle_from_presence_message(message), message.gateway)
 
+    def _current(self, gate: str) -> _Present | None:
+        """The present vehicle of ``gate``. ``present_vehicles`` is what counts: a test or service may reset
+        or edit it (``listener.present_vehicles = {}``), and the listener follows."""
+        vehicle = self.present_vehicles.get(gate)
+        present = self._present.get(gate)
+        if vehicle is None:
+            if present is not None:
+                del self._present[gate]
+            return None
+        if present is None or present.vehicle is not vehicle:
+            # put there from outside: no present area known, the gate's last gateway stands in
+            gateway = present.gateway if present is not None else self._gateways.get(gate, Gateway(gate=gate))
+            present = self._present[gate] = _Present(vehicle, gateway, "")
+        return present
+
     def _store(self, message: PresenceBaseData, vehicle: Vehicle) -> None:
         gate = message.gateway.gate
+        self._gateways[gate] = message.gateway
         self._present[gate] = _Present(vehicle, message.gateway, message.present_area_name)
         self.present_vehicles[gate] = vehicle
 
     def _leave(self, gate: str) -> None:
         """The single leave path (real and synthesized): state, bookkeeping, then ``on_leave``."""
-        present = self._present.pop(gate)
+        present = self._current(gate)
+        assert present is not None
+        self._present.pop(gate, None)
         self.present_vehicles.pop(gate, None)
         self.waiting_for_forward_backward.add(present.vehicle.id)
         self._left_ids.add(present.vehicle.id)
@@ -364,7 +383,7 @@ class PresenceListener:
         """De-duplication across the present areas of one gate; True if ``message`` is to be dropped."""
         vehicle_id = message.vehicle_id
         gate, area = message.gateway.gate, message.present_area_name
-        present = self._present.get(gate)
+        present = self._current(gate)
         if present is not None and present.vehicle.id == vehicle_id:
             return False
         if vehicle_id in self.drop_list:
@@ -379,7 +398,7 @@ class PresenceListener:
         if kind not in ("enter", "change", "init"):
             return False
         vehicle = vehicle_from_presence_message(message)
-        if present is not None and present.area != area:
+        if present is not None and present.area and present.area != area:  # "": put there from outside
             if vehicle.has_media() and not present.vehicle.has_media():
                 self.log.info(
                     "vehicle %s of area %s replaces %s without media at gate %s",
