@@ -282,3 +282,13 @@ def test_rpc_not_attempted_on_forbidden_thread() -> None:
     )
     assert listener.get() == "shutdown"
     assert rpc.calls == []
+
+
+def test_set_hook_changes_status_and_wakes_watchers() -> None:
+    listener, _, _, _ = make()
+    assert listener.changed("watcher") is True
+    listener._set(ConnectionStatus.startup)
+    assert (listener.get(), listener.previous) == ("startup", "shutdown")
+    assert listener.changed("watcher") is True and listener.changed("watcher") is False
+    listener._set("offline")
+    assert (listener.get(), listener.previous) == ("offline", "startup")

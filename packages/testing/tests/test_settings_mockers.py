@@ -100,3 +100,9 @@ class SettingsRPCMockerTest(OpenModuleCoreTestMixin, RPCServerTestMixin):
         assert self.provider.get("common/currency") == "EUR"
         self.core.messages.dispatch("settings", SettingsChangedMessage(changed_keys=["common/currency/"]))
         assert self.provider.get("common/currency") == "CHF"
+
+
+def test_unknown_setting_message_is_exactly_the_key():
+    with pytest.raises(AssertionError) as caught:
+        SettingsMocker({("setting/test", ""): "x"})
+    assert str(caught.value) == "Unknown setting setting/test"

@@ -164,6 +164,12 @@ class ConnectionStatusListener:
                 return True
         return False
 
+    def _set(self, connected: ConnectionStatus, bridge: BridgeStatus | None = None) -> None:
+        """Set the status as if a message had said so (a hook for tests of services, as in the reference)."""
+        with self._cond:
+            self._last_seen = self._time()
+            self._set_locked(ConnectionStatus(connected), bridge)
+
     def _set_locked(
         self, connected: ConnectionStatus, bridge: BridgeStatus | None, *, first: bool = False
     ) -> None:
