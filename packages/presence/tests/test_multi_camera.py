@@ -14,8 +14,6 @@ from openmodule.messaging import NoRunningCore, set_running_core
 from openmodule.models.presence import PresenceBaseData, PresenceRPCResponse
 from openmodule.utils.presence import PresenceListener
 
-from .conftest import BASE_ID
-
 
 class Clock:
     def __init__(self) -> None:
@@ -42,7 +40,10 @@ def lane(clock, presence_msg, events):
     def send(type: str, vid: int, area: str, plate: str | None = None, **extra):
         dispatcher.dispatch("presence", presence_msg(type, vid, area=area, plate=plate, **extra))
 
-    return SimpleNamespace(listener=listener, recorded=recorded, send=send, clock=clock)
+    def vehicle_id(vid: int) -> int:
+        return presence_msg("enter", vid)["vehicle_id"]
+
+    return SimpleNamespace(listener=listener, recorded=recorded, send=send, clock=clock, id=vehicle_id)
 
 
 def test_arrival_duplicate_is_judged_again_when_its_plate_turns_out_different(lane):
@@ -50,7 +51,7 @@ def test_arrival_duplicate_is_judged_again_when_its_plate_turns_out_different(la
     lane.send("leave", 1, "a", "W 123")
     lane.send("forward", 1, "a", "W 123")
     lane.send("enter", 2, "b")  # no media right after a leave at the other camera: the same car
-    assert 2 + BASE_ID in lane.listener.drop_list
+    assert lane.id(2) in lane.listener.drop_list
     lane.send("change", 2, "b", "K 777")  # another plate: another car after all
     lane.send("leave", 2, "b", "K 777")
     lane.send("backward", 2, "b", "K 777")
@@ -115,7 +116,7 @@ def test_drop_list_and_left_vehicles_are_forgotten_after_the_retention(lane):
     lane.send("enter", 2, "b", "W 1")  # dropped, and its leave never comes
     lane.send("leave", 1, "a", "W 1")
     lane.send("forward", 1, "a", "W 1")
-    assert list(lane.listener.drop_list) == [2 + BASE_ID]
+    assert list(lane.listener.drop_list) == [lane.id(2)]
     assert len(lane.listener.last_vehicle_data["gate1"]) == 1
     lane.clock.now += impl.RETENTION - 60
     lane.send("enter", 3, "a", "W 3")
@@ -183,6 +184,6 @@ def test_present_vehicles_edited_from_outside_is_what_counts(lane):
     lane.send("enter", 2, "b", "W 2")  # nobody is present any more: no fake leave of vehicle 1
     assert lane.recorded == [("enter", 1, "gate1"), ("enter", 2, "gate1")]
     planted = lane.listener.present_vehicles.pop("gate1")
-    lane.listener.present_vehicles["gate1"] = planted.model_copy(update={"id": 7 + BASE_ID})
+    lane.listener.present_vehicles["gate1"] = planted.model_copy(update={"id": lane.id(7)})
     lane.send("enter", 3, "a", "W 3")  # the planted vehicle is present: it leaves first
     assert lane.recorded[2:] == [("leave", 7, "gate1"), ("enter", 3, "gate1")]
