@@ -84,7 +84,8 @@ def test_personal_data_is_scrubbed(captured: Any) -> None:
     vehicle_id = "".join(["veh-", "42"])
     log = logging.getLogger("test.sentry.scrub")
     log.warning("vehicle %s entered at %s", plate, "gate_1")  # becomes a breadcrumb
-    sentry_sdk.get_isolation_scope().set_extra("vehicle", {"plate": plate, "lane": 2})
+    sentry_sdk.get_isolation_scope().set_extra("entry", {"plate": plate, "lane": 2})
+    sentry_sdk.get_isolation_scope().set_extra("vehicle", {"lane": 2})  # a personal word: all of it goes
 
     def handler(plate: str, vehicle_id: str) -> None:
         raise RuntimeError("handler failed")
@@ -97,7 +98,8 @@ def test_personal_data_is_scrubbed(captured: Any) -> None:
     assert plate not in text
     assert vehicle_id not in text
     event = published[-1][0].event
-    assert event["extra"]["vehicle"] == {"plate": FILTERED, "lane": 2}
+    assert event["extra"]["entry"] == {"plate": FILTERED, "lane": 2}
+    assert event["extra"]["vehicle"] == FILTERED
     frame_vars = event["exception"]["values"][0]["stacktrace"]["frames"][-1]["vars"]
     assert frame_vars["plate"] == FILTERED and frame_vars["vehicle_id"] == FILTERED
     crumbs = [c for c in event["breadcrumbs"]["values"] if c.get("category") == "test.sentry.scrub"]

@@ -8,9 +8,12 @@ Usage::
         init_sentry(settings, publish=core().publish, extras={"gate": "gate_1"})
 
 By default no DSN is used: events go as ``SentryEvent`` messages on topic ``sentry`` to the local forwarder
-service. Every event and breadcrumb passes :func:`scrub_event` / :func:`scrub_breadcrumb`, which replace
-personal data (licence plates, vehicle ids, media, ...) with ``"[Filtered]"``. Services and the privacy
-models add their own field names with :func:`register_personal_data_keys`.
+service. Every event, transaction, breadcrumb and log passes :func:`scrub_event` / :func:`scrub_transaction`
+/ :func:`scrub_breadcrumb` / :func:`scrub_log`, which replace personal data (licence plates, medium ids,
+vehicle ids, ...) with ``"[Filtered]"``: under personal keys (any spelling), wherever a personal value found
+in the objects behind the event appears, and in the shapes models print (``LPRMedium(id='...')``). Services
+add their own field names with :func:`register_personal_data_keys` and types with
+:func:`register_personal_data_type`.
 
 ``init_openmodule`` calls this itself (``sentry=None``: only outside DEBUG and TESTING).
 """
@@ -20,8 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
@@ -29,18 +31,38 @@ from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
 from openmodule.models.base import ZMQMessage
+from openmodule.sentry._scrub import (
+    FILTERED,
+    PERSONAL_DATA_KEYS,
+    PERSONAL_DATA_TYPES,
+    PERSONAL_DATA_WORDS,
+    is_personal_key,
+    register_personal_data_keys,
+    register_personal_data_type,
+    scrub_breadcrumb,
+    scrub_event,
+    scrub_log,
+    scrub_transaction,
+)
+from openmodule.sentry._scrub import chain as _chain
 
 __all__ = [
     "FILTERED",
     "PERSONAL_DATA_KEYS",
+    "PERSONAL_DATA_TYPES",
+    "PERSONAL_DATA_WORDS",
     "SentryEvent",
     "ZeroMQTransport",
     "deinit_sentry",
     "init_sentry",
     "is_initialized",
+    "is_personal_key",
     "register_personal_data_keys",
+    "register_personal_data_type",
     "scrub_breadcrumb",
     "scrub_event",
+    "scrub_log",
+    "scrub_transaction",
     "sentry_environment",
     "should_activate_sentry",
 ]
@@ -48,40 +70,6 @@ __all__ = [
 log = logging.getLogger("openmodule.sentry")
 
 TOPIC = "sentry"
-FILTERED = "[Filtered]"
-
-#: Keys (compared case-insensitively) whose values are personal data in the sense of the GDPR.
-PERSONAL_DATA_KEYS: set[str] = {
-    "plate",
-    "plates",
-    "license_plate",
-    "licence_plate",
-    "lpr",
-    "lp",
-    "lpr_id",
-    "plate_raw",
-    "vehicle_id",
-    "vehicle_ids",
-    "vehicleid",
-    "medium",
-    "medium_id",
-    "media",
-    "qr",
-    "qr_code",
-    "nfc",
-    "pin",
-    "card",
-    "card_number",
-    "email",
-    "phone",
-    "phone_number",
-    "customer",
-    "customer_name",
-    "first_name",
-    "last_name",
-    "address",
-}
-_keys_lock = threading.Lock()
 
 
 class SentryEvent(ZMQMessage):
@@ -89,61 +77,6 @@ class SentryEvent(ZMQMessage):
 
     type: str = "sentry"
     event: dict[str, Any]
-
-
-def register_personal_data_keys(*keys: str | Iterable[str]) -> None:
-    """Add field names whose values must never leave the device in an error report.
-
-    Usage: ``register_personal_data_keys("ticket_code")`` or ``register_personal_data_keys(Model.model_fields)``
-    """
-    with _keys_lock:
-        for key in keys:
-            if isinstance(key, str):
-                PERSONAL_DATA_KEYS.add(key.lower())
-            else:
-                PERSONAL_DATA_KEYS.update(k.lower() for k in key)
-
-
-def _scrub(value: Any, depth: int = 0) -> Any:
-    if depth > 50:  # sentry already trims deep data; this only guards against cycles
-        return value
-    if isinstance(value, dict):
-        return {
-            k: (FILTERED if isinstance(k, str) and k.lower() in PERSONAL_DATA_KEYS else _scrub(v, depth + 1))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_scrub(v, depth + 1) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_scrub(v, depth + 1) for v in value)
-    return value
-
-
-def _scrub_logentry(entry: Any) -> None:
-    # Log arguments are where plates end up ("vehicle %s entered"): keep the template, drop the values.
-    if isinstance(entry, dict) and entry.get("params"):
-        entry["params"] = (
-            [FILTERED for _ in entry["params"]] if isinstance(entry["params"], list) else FILTERED
-        )
-        if "message" in entry:
-            entry["formatted"] = entry["message"]
-
-
-def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``before_send``: replace personal data everywhere in the event (extras, contexts, frame variables,
-    request data, breadcrumbs) and the arguments of logged messages."""
-    scrubbed: dict[str, Any] = _scrub(event)
-    _scrub_logentry(scrubbed.get("logentry"))
-    return scrubbed
-
-
-def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``before_breadcrumb``: scrub breadcrumb data; a logging breadcrumb keeps its unformatted template."""
-    scrubbed: dict[str, Any] = _scrub(crumb)
-    record = (hint or {}).get("log_record")
-    if isinstance(record, logging.LogRecord) and record.args:
-        scrubbed["message"] = str(record.msg)
-    return scrubbed
 
 
 class ZeroMQTransport(Transport):
@@ -191,6 +124,7 @@ def sentry_environment(config: Any) -> str:
 
 
 _initialized = False
+_SDK_OPTIONS = frozenset(sentry_sdk.consts.DEFAULT_OPTIONS)
 
 
 def init_sentry(
@@ -227,11 +161,20 @@ def init_sentry(
         "release": str(getattr(config, "VERSION", "unknown")),
         "server_name": server_name,
         "environment": sentry_environment(config),
-        "before_send": scrub_event,
-        "before_breadcrumb": scrub_breadcrumb,
     }
     if transport is not None:
         options["transport"] = transport
+    # The scrubbers run last, after any hook the service passes: nothing a hook adds leaves unscrubbed.
+    scrubbers = {
+        "before_send": scrub_event,
+        "before_send_transaction": scrub_transaction,
+        "before_breadcrumb": scrub_breadcrumb,
+        "before_send_log": scrub_log,
+    }
+    for option, scrubber in scrubbers.items():
+        if option not in _SDK_OPTIONS:  # before_send_log came with sentry-sdk 2.35
+            continue
+        options[option] = _chain(kwargs.pop(option, None), scrubber)
     options.update(kwargs)
     sentry_sdk.init(**options)
     scope = sentry_sdk.get_global_scope()
