@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -537,3 +538,79 @@ def test_a_handler_raising_an_exception_that_cannot_be_shown_gets_a_handler_erro
         bus.client.rpc("odd", "odd", models.EchoRequest(value=1), models.EchoResponse, timeout=10)
     assert bus.client.rpc("odd", "echo", models.EchoRequest(value=2), models.EchoResponse).value == 2
     assert server.counts["handler_error"] == 1
+
+
+def test_client_without_publish_sends_through_the_running_core(
+    context, bus, make_server, wait_served, models
+):
+    # RPCClient(dispatcher, channels=[...]) as 12.x code builds it: requests go out through the running core.
+    from openmodule.messaging import NoRunningCore, set_running_core
+    from openmodule.rpc import RPCClient
+
+    server = make_server()
+    server.register_handler("via-core", "echo", models.EchoRequest, models.EchoResponse, echo)
+    server.run_as_thread()
+    wait_served(server, "via-core")
+    client = RPCClient(bus.dispatcher, channels=[], _warn=False)
+    try:
+        with pytest.raises(NoRunningCore, match="RPCClient"):
+            client.rpc("via-core", "echo", models.EchoRequest(value=1), models.EchoResponse, timeout=1)
+        set_running_core(SimpleNamespace(publish=bus.publisher.publish))
+        assert client.rpc("via-core", "echo", models.EchoRequest(value=5), models.EchoResponse).value == 5
+    finally:
+        set_running_core(None)
+        client.shutdown()
+
+
+def test_a_handler_publishes_through_server_pub(context, config, bus, make_server, wait_served, models):
+    # 12.x handlers published extra messages on the server's PUB socket: server.pub still takes them.
+    from openmodule.models.base import ZMQMessage
+    from openmodule.rpc import RPCServer
+
+    seen: list[dict] = []
+    bus.dispatcher.register_handler("side", dict, seen.append, match_type=False, register_schema=False)
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:  # the subscription reaches the broker asynchronously
+        bus.publisher.publish(ZMQMessage(type="probe"), "side")
+        time.sleep(0.02)
+    own = RPCServer(context)  # replies through its own Publisher
+    shared = make_server()  # replies through a publish callable
+    try:
+        for server, channel in ((own, "pub-own"), (shared, "pub-shared")):
+
+            def handler(request, message, server=server, channel=channel):
+                ZMQMessage(type=channel).publish_on_topic(server.pub, "side")
+                return models.EchoResponse(value=request.value)
+
+            server.register_handler(channel, "echo", models.EchoRequest, models.EchoResponse, handler)
+            server.run_as_thread()
+            wait_served(server, channel)
+            assert (
+                bus.client.rpc(channel, "echo", models.EchoRequest(value=2), models.EchoResponse).value == 2
+            )
+        deadline = time.monotonic() + 10
+        while len([m for m in seen if m["type"] != "probe"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(m["type"] for m in seen if m["type"] != "probe") == ["pub-own", "pub-shared"]
+    finally:
+        own.shutdown()
+
+
+def test_a_server_never_shut_down_does_not_block_the_context_termination(config, models):
+    # Tests that forget server.shutdown() end with the context's termination: the server thread closes
+    # its sockets, its own publisher included, so term() returns.
+    import zmq
+
+    from openmodule.rpc import RPCServer
+
+    ctx = zmq.Context()
+    server = RPCServer(ctx)
+    server.register_handler("forgotten", "echo", models.EchoRequest, models.EchoResponse, echo)
+    thread = server.run_as_thread()
+    terminator = threading.Thread(target=ctx.term, daemon=True)
+    terminator.start()
+    terminator.join(10)
+    assert not terminator.is_alive(), "a socket of the server kept the context alive"
+    thread.join(10)
+    assert not thread.is_alive()
+    server.shutdown()  # still allowed afterwards

@@ -21,9 +21,33 @@ from openmodule.rpc._pending import LATE, PendingCalls
 
 
 def test_all_is_complete():
-    public = {name for name in dir(rpc_module) if not name.startswith("_")}
+    import types
+
+    public = {
+        name
+        for name in dir(rpc_module)
+        if not name.startswith("_") and not isinstance(getattr(rpc_module, name), types.ModuleType)
+    }
     public -= {"annotations"}
     assert set(rpc_module.__all__) == public
+
+
+def test_the_reference_module_paths_export_the_same_objects():
+    from openmodule.models.rpc import RPCRequest
+    from openmodule.rpc import client, common, server
+
+    assert (server.RPCServer, server.RPCRequest, server.gateway_filter) == (
+        rpc_module.RPCServer,
+        RPCRequest,
+        gateway_filter,
+    )
+    assert client.RPCClient is RPCClient and client.RPCEntry is rpc_module.RPCEntry
+    assert (common.channel_to_request_topic("c"), common.channel_to_response_topic("c")) == (
+        "rpc-req-c",
+        "rpc-rep-c",
+    )
+    for module in (server, client, common):
+        assert all(hasattr(module, name) for name in module.__all__)
 
 
 # -- topics and models --------------------------------------------------------------------------------
@@ -139,6 +163,9 @@ def test_gateway_filter_models_and_dicts():
     assert not f(request={})
     assert gateway_filter(gate="gate_1")(request={"gateway": {"gate": "gate_1", "direction": "out"}})
     assert gateway_filter(direction="out")(request=_GateRequest(gateway=Gateway(gate="g", direction="out")))
+    # called positionally (request, message, handler), as code written against 12.x does
+    assert f({"gateway": {"gate": "gate_1", "direction": "in"}}, None, None)
+    assert not f({"gateway": {"gate": "gate_1"}}, None, None)
 
 
 # -- pending-call table -------------------------------------------------------------------------------
@@ -300,9 +327,12 @@ def test_result_waits_for_response_and_cancel():
     assert len(errors) == 1
 
 
-def test_client_requires_publish():
-    with pytest.raises(TypeError, match="publish"):
-        RPCClient(object(), _warn=False)
+def test_client_without_publish_needs_a_running_core_only_when_it_sends():
+    from openmodule.messaging import NoRunningCore
+
+    client = RPCClient(object(), _warn=False)  # the 12.x form: requests go out through the running core
+    with pytest.raises(NoRunningCore, match="RPCClient built without publish"):
+        client._publish({}, "rpc-req-x")
     with pytest.warns(DeprecationWarning):
         RPCClient(object(), lambda m, t: None)
 

@@ -16,7 +16,7 @@ import pydantic
 
 from openmodule.config import settings
 from openmodule.dispatcher import MessageDispatcher
-from openmodule.messaging import wait_for_connection
+from openmodule.messaging import running_core, wait_for_connection
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCErrorResult, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
@@ -272,6 +272,10 @@ class _Channel:
         self.ready = threading.Event()
 
 
+def _publish_through_running_core(message: Any, topic: str) -> None:
+    running_core("an RPCClient built without publish=").publish(message, topic)
+
+
 class RPCClient:
     """Calls RPCs of other services; the core builds one as ``core().rpc_client``.
 
@@ -312,10 +316,8 @@ class RPCClient:
                 stacklevel=2,
             )
         if publish is None:
-            raise TypeError(
-                "RPCClient needs publish=<callable(message, topic)> (e.g. Publisher.publish); "
-                "services use core().rpc_client, which the core builds with its own publisher"
-            )
+            # 12.x form RPCClient(dispatcher, channels=...): requests go out through the running core.
+            publish = _publish_through_running_core
         self.dispatcher = dispatcher
         self._publish: Publish = publish
         self.default_timeout = default_timeout

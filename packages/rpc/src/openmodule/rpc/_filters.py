@@ -53,7 +53,7 @@ def gateway_filter(gate: str | None = None, direction: Any = None) -> RPCFilter:
     Usage: ``server.add_filter(gateway_filter(gate="gate_1"), "access", "check")``
     """
 
-    def _filter(request: Any = None, **_: Any) -> bool:
+    def _filter(request: Any = None, message: Any = None, handler: Any = None, **_: Any) -> bool:
         gateway = _get(request, "gateway")
         if gateway is None:
             return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 import os
 import sys
@@ -128,6 +129,17 @@ def _readable_id(value: Any) -> str | None:
     return None
 
 
+class _PublishFrames:
+    """``send_multipart([topic, body])`` on top of a ``publish(message, topic)`` callable."""
+
+    def __init__(self, publish: Callable[[Any, str], Any]) -> None:
+        self._publish = publish
+
+    def send_multipart(self, frames: Any) -> None:
+        topic, body = frames
+        self._publish(json.loads(body), bytes(topic).decode("utf-8"))
+
+
 class RPCServer:
     """Serves RPCs registered with ``register_handler`` on its own SUB socket and thread.
 
@@ -200,6 +212,17 @@ class RPCServer:
             log.error(
                 "RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed"
             )
+
+    @property
+    def pub(self) -> Any:
+        """What the server publishes its responses with, usable like the 12.x server's PUB socket.
+
+        ``message.publish_on_topic(server.pub, "topic")`` / ``server.pub.send_multipart([topic, body])``
+        work from any thread.
+        """
+        if self._own_publisher is not None:
+            return self._own_publisher
+        return _PublishFrames(self._publish)
 
     @property
     def _config(self) -> Any:
@@ -461,7 +484,10 @@ class RPCServer:
                     # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
                     wait_for_input(poller, wake_r, _POLL_MS, link)
         except zmq.ContextTerminated:
-            pass
+            # The context is being terminated (the process or a test broker is stopping without calling
+            # shutdown()): nothing can be sent any more, and an open socket would block the termination.
+            if self._own_publisher is not None:
+                self._own_publisher.close(0)
         finally:
             self._close()
 
