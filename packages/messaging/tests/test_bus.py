@@ -150,6 +150,64 @@ def test_receive_message_from_socket(
     assert decode_frames([b"x", b"3"]) == (None, None)
 
 
+def test_each_malformed_message_is_reported_with_what_is_wrong(caplog: pytest.LogCaptureFixture) -> None:
+    from openmodule.dispatcher import DropLog
+
+    drops = DropLog(logging.getLogger("test.wire"))
+    with caplog.at_level(logging.ERROR, logger="test.wire"):
+        for frames in ([b"t"], [b"t", b"a", b"b"], [b"t", b"{nope"], [b"t", b'"text"']):
+            assert decode_frames(frames, drops) == (None, None)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for phrase in ("invalid number of parts: 1", "invalid number of parts: 3", "invalid json", "not a dict"):
+        assert phrase in text
+    assert "nope" not in text  # the content is never echoed
+
+
+def test_a_socket_of_get_pub_socket_publishes(context: zmq.Context, bus: SimpleNamespace, wait_until) -> None:
+    from openmodule.messaging import get_pub_socket
+
+    pub = get_pub_socket(context, bus.config)
+    try:
+        assert pub.getsockopt(zmq.LINGER) == 100 and pub.type == zmq.PUB
+        got: list[int] = []
+        bus.dispatcher.register_handler("own-pub", Demo, lambda m: got.append(m.value))
+        wait_for_connection(bus.dispatcher, pub, timeout=10)  # 12.x form: (dispatcher, pub_socket)
+        Demo(value=3).publish_on_topic(pub, "own-pub")
+        wait_until(lambda: got == [3], message="message through the own socket")
+    finally:
+        pub.close()
+
+
+def test_wait_for_connection_without_a_socket_uses_the_running_core(bus: SimpleNamespace) -> None:
+    from openmodule.messaging import NoRunningCore, set_running_core
+
+    with pytest.raises(NoRunningCore, match="wait_for_connection"):
+        wait_for_connection(bus.dispatcher, timeout=1)
+    set_running_core(SimpleNamespace(publish=bus.publisher.publish))
+    try:
+        wait_for_connection(bus.dispatcher, timeout=10)
+    finally:
+        set_running_core(None)
+
+
+def test_publisher_takes_ready_made_frames_from_any_thread(bus: SimpleNamespace, wait_until) -> None:
+    # Code written against a PUB socket calls send_multipart (message.publish_on_topic(server.pub, ...)).
+    got: list[int] = []
+    bus.dispatcher.register_handler("frames", Demo, lambda m: got.append(m.value))
+    wait_for_connection(bus.publisher, bus.loop, timeout=10)
+    threads = [
+        threading.Thread(target=lambda i=i: Demo(value=i).publish_on_topic(bus.publisher, "frames"))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wait_until(lambda: sorted(got) == [0, 1, 2, 3], message="four messages")
+    with pytest.raises(ValueError, match="two frames"):
+        bus.publisher.send_multipart([b"t", b"{}", b"x"])
+
+
 def test_wait_for_connection_times_out_without_broker(context: zmq.Context) -> None:
     dead = SimpleNamespace(NAME="n", BROKER_SUB="tcp://127.0.0.1:1", BROKER_PUB="tcp://127.0.0.1:1")
     publisher = Publisher(context, dead, linger=0)

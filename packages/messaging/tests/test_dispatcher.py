@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -40,7 +40,9 @@ def test_exact_topic_type_and_order() -> None:
 
 def test_match_type_requires_a_type_default() -> None:
     d = MessageDispatcher()
-    with pytest.raises(AssertionError, match="match_type=False"):
+    with pytest.raises(
+        AssertionError, match="class definition does not set a `type` field.*match_type=False"
+    ):
         d.register_handler("t", ZMQMessage, print)
     got: list[str] = []
     d.register_handler("t", ZMQMessage, lambda m: got.append(m.type), match_type=False)
@@ -79,7 +81,7 @@ def test_subscriptions_are_counted_and_empty_topics_removed() -> None:
     assert d.topics == []
 
 
-def test_bad_messages_and_handler_errors_are_counted_and_dropped() -> None:
+def test_bad_messages_and_handler_errors_are_counted_and_dropped(caplog: pytest.LogCaptureFixture) -> None:
     d = MessageDispatcher()
     got: list[int] = []
 
@@ -89,11 +91,15 @@ def test_bad_messages_and_handler_errors_are_counted_and_dropped() -> None:
         got.append(m.value)
 
     d.register_handler("t", Demo, handler)
-    d.dispatch("t", demo("not a number"))
-    d.dispatch("t", demo(0))
+    with caplog.at_level("ERROR"):
+        d.dispatch("t", demo("not a number"))
+        d.dispatch("t", demo(0))
     d.dispatch("t", demo(5))
     assert got == [5]
     assert d.drops.snapshot() == {"validation_error": 1, "handler_error": 1}
+    # each log line says what went wrong in words a reader searches for
+    assert "validation error: invalid message for Demo" in caplog.records[0].getMessage()
+    assert "ValueError('boom')" in caplog.records[1].getMessage()
 
 
 def test_raise_flags() -> None:
@@ -121,6 +127,9 @@ def test_context_terminated_propagates() -> None:
 def test_executors_and_shutdown() -> None:
     assert MessageDispatcher().is_multi_threaded is False
     assert MessageDispatcher(executor=ThreadPoolExecutor(1)).is_multi_threaded is False
+    assert MessageDispatcher(executor=ProcessPoolExecutor(1)).is_multi_threaded is False
+    assert MessageDispatcher(executor=ProcessPoolExecutor(2)).is_multi_threaded is True
+    assert MessageDispatcher(executor=object()).is_multi_threaded is True  # unknown: assume parallel
     pool = ThreadPoolExecutor(4)
     d = MessageDispatcher(executor=pool)
     assert d.is_multi_threaded is True

@@ -368,3 +368,49 @@ def test_classes_valid_under_v2_keep_their_meaning() -> None:
     service = Service()
     assert (service.double, service.triple(), Service.VERSION) == (2, 3, 2)
     assert service.json_bytes() == b'{"value":1}'
+
+
+def make_v1_root_model() -> tuple[type, type, type]:
+    from typing import Union
+
+    class Number(OpenModuleModel):
+        some_int: int
+
+    class Text(OpenModuleModel):
+        some_str: str
+
+    class Either(OpenModuleModel):
+        __root__: Union[Number, Text]
+
+    return Number, Text, Either
+
+
+def test_v1_root_models_are_root_models() -> None:
+    # pydantic v2 refuses `__root__`; v1 made the model's JSON the root value itself.
+    Number, Text, Either = make_v1_root_model()
+    either = Either(__root__=Text(some_str="x"))
+    assert either.__root__ == either.root == Text(some_str="x")
+    assert either.json_bytes() == b'{"some_str":"x"}' and either.dict() == {"some_str": "x"}
+    assert Either.model_validate({"some_str": 1}) == Either(__root__=Text(some_str="1"))
+    assert Either.parse_obj({"some_int": 2}).root == Number(some_int=2)
+    assert isinstance(either, OpenModuleRootModel)
+    with pytest.raises(ValidationError):
+        Either.model_validate({})
+
+
+def test_forward_references_to_local_classes_resolve_where_the_class_was_defined() -> None:
+    # This module uses `from __future__ import annotations`: `Leaf` is a string resolved later, from the
+    # namespace of the function that defined the classes (even when used outside of it).
+    def define() -> type:
+        class Leaf(OpenModuleModel):
+            x: int
+
+        class Tree(OpenModuleModel):
+            leaf: Leaf
+
+        return Tree
+
+    Tree = define()
+    assert Tree.model_validate({"leaf": {"x": 1}}).leaf.x == 1
+    assert Tree.__pydantic_parent_namespace__ is not None and "Leaf" in Tree.__pydantic_parent_namespace__
+    assert Demo.__pydantic_parent_namespace__ is None  # module level: nothing recorded

@@ -34,7 +34,13 @@ def test_drop_log_is_rate_limited_but_counts_everything(caplog: pytest.LogCaptur
             drops.drop("invalid_json", "topic", "bad")
         drops.drop("frame_count", "other", "3 frames")
     assert drops.snapshot() == {"invalid_json": 1000, "frame_count": 1}
+    # the first few of a reason are reported (a single bad message is always seen), then it is quiet
     assert [r.getMessage() for r in caplog.records] == [
-        "dropped message (invalid_json) on topic 'topic': bad",
+        *["dropped message (invalid_json) on topic 'topic': bad"] * drops.burst,
         "dropped message (frame_count) on topic 'other': 3 frames",
     ]
+    drops.interval = 0  # the next interval: the report says how many were left out
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="test.drops"):
+        drops.drop("invalid_json", "topic", "bad")
+    assert caplog.records[0].getMessage().endswith(f"bad ({1000 - drops.burst} more since the last report)")

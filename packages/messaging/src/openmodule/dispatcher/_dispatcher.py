@@ -174,8 +174,9 @@ class MessageDispatcher:
             field = getattr(message_class, "model_fields", {}).get("type")
             message_type = getattr(field, "default", None) if field is not None else None
             assert message_type and isinstance(message_type, str), (
-                f"{message_class.__name__} has no 'type' field with a default: define one, or register with "
-                "match_type=False to receive all types"
+                f"{message_class.__name__} cannot be matched by type: its class definition does not set a "
+                '`type` field (give it a default, e.g. `type: str = "my-type"`, or register with '
+                "match_type=False to receive all types)"
             )
         if register_schema and message_class is not dict:  # a raw dict has no schema to record
             _record_schema(topic, message_class, handler, filter)
@@ -279,7 +280,7 @@ class MessageDispatcher:
             self.drops.drop(
                 "validation_error",
                 listener.topic,
-                f"Invalid message received for {listener.message_class.__name__}: "
+                f"validation error: invalid message for {listener.message_class.__name__}: "
                 f"{invalid_input_summary(exc, LOG_ERRORS)}",
             )
             return

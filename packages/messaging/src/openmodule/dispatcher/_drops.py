@@ -129,7 +129,10 @@ def invalid_input_summary(exc: BaseException, max_errors: int = MAX_ERRORS) -> s
 
 
 class DropLog:
-    """Counts drops per reason and logs each reason at most once per ``interval`` seconds.
+    """Counts drops per reason and logs the first ``burst`` drops of each reason per ``interval`` seconds.
+
+    A single bad message is always reported (with its reason); a flood adds at most ``burst`` lines per
+    reason and interval, and the next report says how many were left out.
 
     Usage::
 
@@ -141,11 +144,13 @@ class DropLog:
     per reason and interval, whatever arrives.
     """
 
-    def __init__(self, log: logging.Logger, interval: float = 10.0) -> None:
+    def __init__(self, log: logging.Logger, interval: float = 10.0, burst: int = 5) -> None:
         self.log = log
         self.interval = interval
+        self.burst = burst
         self.counts: Counter[str] = Counter()
-        self._last: dict[str, float] = {}
+        # reason -> (start of its current interval, reports made in it)
+        self._window: dict[str, tuple[float, int]] = {}
         self._suppressed: Counter[str] = Counter()
         self._lock = threading.Lock()
 
@@ -161,11 +166,13 @@ class DropLog:
         now = time.monotonic()
         with self._lock:
             self.counts[reason] += 1
-            last = self._last.get(reason)
-            if last is not None and now - last < self.interval:
+            start, reported = self._window.get(reason, (now, 0))
+            if now - start >= self.interval:
+                start, reported = now, 0
+            if reported >= self.burst:
                 self._suppressed[reason] += 1
                 return
-            self._last[reason] = now
+            self._window[reason] = (start, reported + 1)
             suppressed = self._suppressed.pop(reason, 0)
         more = f" ({suppressed} more since the last report)" if suppressed else ""
         self.log.log(

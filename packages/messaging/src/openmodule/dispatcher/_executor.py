@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 #: Default of the ``HANDLER_QUEUE_LIMIT`` setting: handler calls an executor may hold (queued or running).
@@ -42,8 +42,8 @@ def is_multi_threaded(executor: Executor) -> bool:
         return False
     if isinstance(executor, BoundedExecutor):
         return is_multi_threaded(executor.executor)
-    if isinstance(executor, ThreadPoolExecutor):
-        return executor._max_workers > 1
+    if isinstance(executor, ThreadPoolExecutor | ProcessPoolExecutor):
+        return executor._max_workers > 1  # type: ignore[union-attr]
     return True
 
 

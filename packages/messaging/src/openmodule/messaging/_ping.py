@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from openmodule.messaging._running import running_core
 from openmodule.models.base import ZMQMessage
 
 PING_PREFIX = "__ping"
@@ -28,7 +29,8 @@ def wait_for_connection(
 
     The dispatcher must be served by another thread. Pings go to ``__ping_<10 letters>`` every 0.1 s;
     raises ``TimeoutError`` if none returns in ``timeout`` seconds. The 12.x form
-    ``wait_for_connection(dispatcher, pub_socket, pub_lock, timeout)`` is accepted as well.
+    ``wait_for_connection(dispatcher, pub_socket=None, pub_lock=None, timeout=100)`` is accepted as well
+    (without a socket the pings go out through the running core).
     """
     if hasattr(publisher, "register_handler"):  # 12.x argument order: (dispatcher, pub_socket, pub_lock, ...)
         dispatcher, sock = publisher, pub_socket if pub_socket is not None else loop_or_dispatcher
@@ -36,12 +38,14 @@ def wait_for_connection(
             pub_lock = args[0] if pub_lock is None else pub_lock
             if len(args) > 1 and timeout is None:
                 timeout = args[1]
-        assert sock is not None, "pass a Publisher (or a PUB socket): there is no global core in this layer"
-        lock = pub_lock or threading.Lock()
+        if sock is None:  # 12.x: without a socket the running core's publisher is used
+            publish = running_core("wait_for_connection(dispatcher) without a PUB socket").publish
+        else:
+            lock = pub_lock or threading.Lock()
 
-        def publish(message: ZMQMessage, topic: str) -> None:
-            with lock:
-                message.publish_on_topic(sock, topic)
+            def publish(message: ZMQMessage, topic: str) -> None:
+                with lock:
+                    message.publish_on_topic(sock, topic)
     else:
         dispatcher = getattr(loop_or_dispatcher, "dispatcher", loop_or_dispatcher)
         publish: Callable[[Any, str], Any] = getattr(publisher, "publish", publisher)  # type: ignore[no-redef]

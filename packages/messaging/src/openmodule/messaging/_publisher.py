@@ -49,6 +49,25 @@ class Publisher:
             finally:
                 lock.release()
 
+    def send_multipart(self, frames: Any) -> None:
+        """Send ready-made ``[topic, body]`` frames; thread-safe.
+
+        For code written against a PUB socket (``message.publish_on_topic(server.pub, "topic")``).
+        """
+        frames = list(frames)
+        if len(frames) != 2:
+            raise ValueError(f"an openmodule message is two frames (topic, JSON body), not {len(frames)}")
+        if self._closed:
+            raise RuntimeError("publisher is closed")
+        queue = self._queue
+        queue.append((bytes(frames[0]), bytes(frames[1])))
+        lock = self._lock
+        while queue and lock.acquire(False):
+            try:
+                self._flush()
+            finally:
+                lock.release()
+
     def _flush(self) -> None:
         # Holding the lock. The two sends send_multipart() would make, without its per-call type
         # checks of the frames (both are bytes here); the frames on the wire are the same.
@@ -68,7 +87,10 @@ class Publisher:
         """Close the socket (queued messages are sent for up to LINGER ms). Idempotent."""
         with self._lock:
             if not self._closed:
-                self._flush()  # what other threads queued before the close goes out, too
+                try:
+                    self._flush()  # what other threads queued before the close goes out, too
+                except zmq.ZMQError:  # the context is terminated: nothing can be sent, close anyway
+                    self._queue.clear()
                 self._closed = True
                 self._socket.close(linger)
 

@@ -61,11 +61,16 @@ def get_sub_socket(context: zmq.Context, config: Any = None, linger: int = 0) ->
 
 
 def get_pub_socket(context: zmq.Context, config: Any = None, linger: int = 100) -> zmq.Socket:
-    """Refused, as in 18.x: a PUB socket receives every subscription on the bus; publish through
-    ``openmodule.messaging.Publisher`` (the core's ``core().publish``) instead."""
-    raise AssertionError(
-        "get_pub_socket is not supported: use core().publish / openmodule.messaging.Publisher"
-    )
+    """A PUB socket connected to ``config.BROKER_SUB`` (default: the settings), for code that keeps its own.
+
+    Usage::  ``pub = get_pub_socket(zmq.Context.instance(), settings)``
+
+    A service normally publishes through ``core().publish`` (one thread-safe socket per service); every
+    PUB socket receives and keeps all subscriptions of the bus, so open few of them. Not thread-safe.
+    """
+    if config is None:
+        from openmodule.config import settings as config
+    return _pub_socket(context, config, linger)
 
 
 def _pub_socket(context: zmq.Context, config: Any, linger: int) -> zmq.Socket:

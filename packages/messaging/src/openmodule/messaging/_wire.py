@@ -43,7 +43,9 @@ def decode_frames(
     drops = drops or receive_drops
     if len(frames) != 2:
         preview = frames[0][:80].decode("utf-8", "backslashreplace") if frames else None
-        drops.drop("frame_count", preview, f"expected 2 frames, got {len(frames)}")
+        drops.drop(
+            "frame_count", preview, f"invalid number of parts: {len(frames)} (expected 2: topic, body)"
+        )
         return None, None
     raw_topic, body = frames
     try:
@@ -55,11 +57,13 @@ def decode_frames(
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        drops.drop("invalid_json", topic, f"{exc} (a body of {len(body)} bytes)")
+        drops.drop("invalid_json", topic, f"invalid json: {exc} (a body of {len(body)} bytes)")
         return None, None
     if not isinstance(data, dict):
         drops.drop(
-            "not_an_object", topic, f"JSON {type(data).__name__} instead of an object ({len(body)} bytes)"
+            "not_an_object",
+            topic,
+            f"not a dict: JSON {type(data).__name__} instead of an object ({len(body)} bytes)",
         )
         return None, None
     return topic, data

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import sys
 import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -37,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
 
@@ -329,12 +331,68 @@ def _annotate_v1_attributes(bases: tuple[type, ...], namespace: dict[str, Any]) 
         namespace["__annotations__"] = {**(annotations or {}), **added}
 
 
+def _class_statement_namespace() -> Any:
+    """The local namespace of the frame running the class statement (None at module level), as pydantic
+    records it for forward references; called from the metaclass, one frame further away than pydantic's."""
+    frame = sys._getframe(2)
+    if frame.f_code.co_name.startswith("<generic parameters of") and frame.f_back is not None:
+        frame = frame.f_back
+    if frame.f_back is None or frame.f_code.co_name == "<module>":
+        return None
+    try:
+        from pydantic._internal._model_construction import build_lenient_weakvaluedict
+    except ImportError:  # pragma: no cover - a later pydantic: keep the plain mapping
+        return dict(frame.f_locals)
+    return build_lenient_weakvaluedict(frame.f_locals)
+
+
+def _v1_root_model(
+    namespace: dict[str, Any], name: str, kwargs: dict[str, Any], parent_namespace: Any
+) -> Any:
+    """A pydantic-v1 ``__root__`` model (v2 refuses the field) as an ``OpenModuleRootModel`` subclass.
+
+    ``Model(__root__=value)``, ``Model.parse_obj(value)`` and ``instance.__root__`` keep working.
+    """
+    annotations = dict(namespace["__annotations__"])
+    body = {k: v for k, v in namespace.items() if k not in ("__annotations__", "__root__")}
+    body["__annotations__"] = {"root": annotations.pop("__root__")}
+    if "__root__" in namespace:
+        body["root"] = namespace["__root__"]
+    body.setdefault("__init__", _v1_root_init)
+    cls = type(OpenModuleRootModel)(name, (OpenModuleRootModel,), body, **kwargs)
+    cls.__pydantic_parent_namespace__ = parent_namespace
+    cls.__root__ = property(
+        lambda self: self.root, doc="pydantic-v1 name of ``root``"
+    )  # after pydantic saw it
+    return cls
+
+
+def _v1_root_init(self: Any, root: Any = PydanticUndefined, **data: Any) -> None:
+    if "__root__" in data:
+        root = data.pop("__root__")
+    RootModel.__init__(self, root, **data)
+
+
 class _OpenModuleModelMetaclass(type(BaseModel)):  # type: ignore[misc]
     """pydantic's model metaclass, accepting the v1-era class attributes existing services define."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> type:
+        reset = kwargs.get("__pydantic_reset_parent_namespace__", True)
+        # pydantic records the namespace of the frame calling its metaclass (this one): keep the class
+        # statement's instead, as it would without this metaclass (forward references to local names).
+        parent_namespace = _class_statement_namespace() if reset else None
+        annotations = namespace.get("__annotations__")
+        if (
+            isinstance(annotations, dict)
+            and "__root__" in annotations
+            and all(not getattr(base, "__pydantic_fields__", None) for base in bases)
+        ):
+            return _v1_root_model(namespace, name, kwargs, parent_namespace)  # type: ignore[no-any-return]
         _annotate_v1_attributes(bases, namespace)
-        return super().__new__(mcs, name, bases, namespace, **kwargs)  # type: ignore[no-any-return]
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        if reset:
+            cls.__pydantic_parent_namespace__ = parent_namespace
+        return cls  # type: ignore[no-any-return]
 
 
 class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
@@ -471,6 +529,11 @@ class OpenModuleRootModel(RootModel[Any]):
         kwargs.setdefault("by_alias", True)
         kwargs.setdefault("exclude_none", True)
         return self.model_dump(**kwargs)
+
+    @classmethod
+    def parse_obj(cls, obj: Any) -> Any:  # type: ignore[override]
+        """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
+        return cls.model_validate(obj)
 
     def json_bytes(self) -> bytes:
         return encode_json(self.dict())
