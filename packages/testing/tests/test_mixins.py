@@ -19,6 +19,7 @@ from openmodule_test.alert import AlertTestMixin
 from openmodule_test.core import OpenModuleCoreTestMixin
 from openmodule_test.database import SQLiteTestMixin
 from openmodule_test.eventlistener import MockEvent
+from openmodule_test.interrupt import InterruptTestMixin
 from openmodule_test.main import MainTestMixin
 from openmodule_test.rpc import RPCServerTestMixin
 from openmodule_test.utils import DeveloperError
@@ -231,15 +232,79 @@ class MainMixinTest(MainTestMixin):
         process = self.start_process(main_that_hangs_on_shutdown)
         self.wait_for_health("om_testing_service_1", timeout=10)
         self.send_signal_to_process(process, signal.SIGINT)
-        with pytest.raises(TimeoutError, match="did not shut down within 1") as raised:
+        with pytest.raises(
+            TimeoutError, match="took to long for shutdown: it did not finish within 1 s"
+        ) as raised:
             self.assertCleanShutdown(process, shutdown_timeout=1)
         assert "in stuck_cleanup" in str(raised.value)
         assert not process.is_alive()
 
     def test_process_that_dies_is_not_a_clean_shutdown(self):
         process = self.start_process(lambda: os._exit(3))
-        with pytest.raises(AssertionError, match="exit code 3"):
+        with pytest.raises(AssertionError, match="did not finish gracefully: it ended \\(exit code 3\\)"):
             self.assertCleanShutdown(process, shutdown_timeout=5)
+
+
+def waits_for_ctrl_c():
+    import logging
+
+    try:
+        logging.getLogger("child").warning("ready")
+        time.sleep(30)
+    except KeyboardInterrupt:
+        logging.getLogger("child").error("got Ctrl-C, stopping")
+
+
+def ignores_everything():
+    import logging
+
+    logging.getLogger("child").warning("ready")
+    while True:
+        try:
+            time.sleep(30)
+        except BaseException:
+            pass
+
+
+class SignalInFunctionTest(InterruptTestMixin):
+    # The 12.x one-call form: start, wait, signal, assert the shutdown, hand back the child's log.
+    def wait_for_setup(self, process, timeout=3.0):
+        # Readiness from the child's log instead of the fixed delay (a loaded machine may be slow to fork).
+        deadline = time.monotonic() + 30
+        while process.is_alive() and "ready" not in process.output() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def test_returns_the_childs_log_after_a_clean_shutdown(self):
+        with pytest.warns(DeprecationWarning):
+            output = self.signal_in_function(waits_for_ctrl_c, KeyboardInterrupt, raise_exception_after=0.3)
+        assert "ERROR:child:got Ctrl-C, stopping" in output
+
+    def test_an_unhandled_signal_is_not_a_graceful_finish(self):
+        with (
+            pytest.warns(DeprecationWarning),
+            pytest.raises(AssertionError, match="did not finish gracefully"),
+        ):
+            self.signal_in_function(waits_for_ctrl_c, signal.SIGTERM, raise_exception_after=0.3)
+
+    def test_a_child_that_keeps_running_is_killed(self):
+        with pytest.warns(DeprecationWarning), pytest.raises(TimeoutError, match="took to long for shutdown"):
+            self.signal_in_function(
+                ignores_everything, signal.SIGINT, raise_exception_after=0.3, shutdown_timeout=0.5
+            )
+
+    def test_a_child_that_died_before_the_signal_is_reported(self):
+        with (
+            pytest.warns(DeprecationWarning),
+            pytest.raises(AssertionError, match="did not finish gracefully"),
+        ):
+            self.signal_in_function(lambda: os._exit(2), signal.SIGINT, raise_exception_after=5)
+
+
+def test_main_test_mixin_is_importable_where_the_reference_has_it():
+    import openmodule_test.interrupt
+    import openmodule_test.main
+
+    assert openmodule_test.interrupt.MainTestMixin is openmodule_test.main.MainTestMixin
 
 
 def test_mock_event_waits_and_guards_double_wait():

@@ -17,7 +17,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from openmodule_test.health import HealthTestMixin
 from openmodule_test.utils import DeveloperError
+from openmodule_test.zeromq import ZMQProtocol
+
+__all__ = ["ChildProcess", "InterruptTestMixin", "MainTestMixin"]
 
 # fork keeps test-local functions usable as targets (pytest's importlib mode makes them unpicklable).
 _mp = multiprocessing.get_context("fork")
@@ -55,12 +59,16 @@ class ChildProcess:
         self.process = _mp.Process(
             target=_child, args=(function, self.finished, self.log_queue, self.stacks_path), daemon=True
         )
+        #: The child's log records as they arrived in this process (see ``output()``).
+        self.records: list[logging.LogRecord] = []
         self.listener = logging.handlers.QueueListener(
-            self.log_queue, _ForwardToLogging(), respect_handler_level=False
+            self.log_queue, _ForwardToLogging(), _Collect(self.records), respect_handler_level=False
         )
+        self._listening = False
 
     def start(self) -> None:
         self.listener.start()
+        self._listening = True
         with warnings.catch_warnings():
             # Python 3.12+ warns about fork in a process with threads; the child only runs the service.
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -70,14 +78,25 @@ class ChildProcess:
         if self.process.is_alive():
             self.process.kill()
         self.process.join(5)
-        try:
-            self.listener.stop()
-        except Exception:  # pragma: no cover - the queue may be broken by a killed child
-            pass
+        self._stop_listener()
         try:
             os.unlink(self.stacks_path)
         except OSError:
             pass
+
+    def _stop_listener(self) -> None:
+        if self._listening:
+            self._listening = False
+            try:
+                self.listener.stop()  # handles every record still queued
+            except Exception:  # pragma: no cover - the queue may be broken by a killed child
+                pass
+
+    def output(self) -> str:
+        """The child's log as ``LEVEL:logger:message`` lines; complete once the child has ended."""
+        if not self.process.is_alive():
+            self._stop_listener()
+        return "\n".join(f"{r.levelname}:{r.name}:{r.getMessage()}" for r in list(self.records))
 
     def dump_stacks(self, wait: float = 2.0) -> str:
         """The Python stacks of all the child's threads, asked for with a signal ("" if it cannot tell)."""
@@ -110,6 +129,15 @@ class _ForwardToLogging(logging.Handler):
         logger = logging.getLogger(record.name)
         if logger.isEnabledFor(record.levelno):
             logger.handle(record)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class InterruptTestMixin(unittest.TestCase):
@@ -169,5 +197,73 @@ class InterruptTestMixin(unittest.TestCase):
             process.process.kill()
             process.process.join(5)
             where = f"; its threads were at:\n{stacks}" if stacks else ""
-            raise TimeoutError(f"process did not shut down within {shutdown_timeout}s and was killed{where}")
-        raise AssertionError(f"process died without finishing cleanly (exit code {process.process.exitcode})")
+            raise TimeoutError(
+                f"Process took to long for shutdown: it did not finish within {shutdown_timeout:g} s and was "
+                f"killed{where}"
+            )
+        raise AssertionError(
+            f"Process did not finish gracefully: it ended (exit code {process.process.exitcode}) before its "
+            "function returned (an uncaught exception, or a signal it does not handle)"
+        )
+
+    def wait_for_setup(self, process: ChildProcess, timeout: float = 3.0) -> None:
+        """Deprecated (12.x): give the child ``timeout`` s to set up; returns early if it ends."""
+        process.process.join(timeout)
+
+    def signal_in_function(
+        self,
+        function: Callable[[], Any],
+        signal: int | type[BaseException],
+        *,
+        raise_exception_after: float = 3.0,
+        shutdown_timeout: float = 3.0,
+    ) -> str:
+        """Deprecated (12.x): run ``function`` in a child, signal it after ``raise_exception_after`` s and
+        assert a clean shutdown within ``shutdown_timeout`` s; returns the child's log (``output()``).
+
+        Prefer ``start_process`` + ``send_signal_to_process`` + ``assertCleanShutdown`` with a readiness
+        check of your own (e.g. ``wait_for_health``) instead of a fixed delay.
+        """
+        warnings.warn(
+            "signal_in_function is deprecated: use start_process, send_signal_to_process and assertCleanShutdown",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        process = self.start_process(function)
+        self.wait_for_setup(process, raise_exception_after)
+        if not process.is_alive():
+            if process.finished.is_set():
+                raise AssertionError(
+                    f"the function returned within {raise_exception_after:g} s, before the signal could be sent"
+                    f"\n{process.output()}"
+                )
+            self.assertCleanShutdown(process, shutdown_timeout)  # reports how it ended
+        self.send_signal_to_process(process, signal)
+        self.assertCleanShutdown(process, shutdown_timeout)
+        return process.output()
+
+
+class MainTestMixin(HealthTestMixin, InterruptTestMixin):
+    """Health over TCP plus child-process helpers (also importable from ``openmodule_test.main``).
+
+    Usage::
+
+        class MainTest(MainTestMixin):
+            def test_shutdown(self):
+                with self.assertLogs() as logs:
+                    process = self.start_process(main)
+                    self.wait_for_health("om_my_service_1")
+                    self.send_signal_to_process(process, signal.SIGINT)
+                    self.assertCleanShutdown(process)
+                self.assertIn("KeyboardInterrupt", "\\n".join(logs.output))
+    """
+
+    topics = ["healthpong"]
+    protocol = ZMQProtocol.TCP
+
+    def tearDown(self) -> None:
+        from openmodule.core import core, shutdown_openmodule
+
+        if core() is not None:
+            shutdown_openmodule()
+        super().tearDown()
