@@ -292,3 +292,50 @@ def test_set_hook_changes_status_and_wakes_watchers() -> None:
     assert listener.changed("watcher") is True and listener.changed("watcher") is False
     listener._set("offline")
     assert (listener.get(), listener.previous) == ("offline", "startup")
+
+
+def test_current_and_previous_status_objects_and_set() -> None:
+    # Service test suites read listener._status / _previous_status (.connected, .bridge_status) and
+    # drive the listener with _set(status) as a message would.
+    listener, _, rpc, clock = make(ConnectionRPCResponse(connected="online", bridge_status="online"))
+    listener.get()
+    assert (listener._status.connected, listener._status.bridge_status) == ("online", "online")
+    assert (listener._previous_status.connected, listener._previous_status.bridge_status) == (
+        "shutdown",
+        None,
+    )
+    clock.now += TIMEOUT + 1
+    listener.check_timeout()
+    assert (listener._status.connected, listener._previous_status.connected) == ("shutdown", "online")
+    listener._set(ConnectionStatus.online)  # reported again: the 60 s count starts anew
+    assert (listener._status.connected, listener._previous_status.connected) == ("online", "shutdown")
+    clock.now += TIMEOUT - 1
+    assert listener.get() == "online"
+    listener._set(ConnectionStatus.offline)
+    clock.now += 10 * TIMEOUT
+    assert (listener.get(), listener.previous) == ("offline", "online")
+    assert rpc is not None and len(rpc.calls) == 1
+
+
+def test_set_before_the_first_get_is_the_start_value() -> None:
+    listener, _, rpc, _ = make(ConnectionRPCResponse(connected="offline"))
+    listener._set(ConnectionStatus.online)
+    assert (listener.get(), listener.previous) == ("online", "shutdown")
+    assert rpc is not None and rpc.calls == []
+
+
+def test_default_clock_follows_a_patched_time_function(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Time-freezing test tools replace time.time in the module: the listener must read it at each call.
+    import time
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    listener = ConnectionStatusListener(
+        MessageDispatcher(),
+        StubRPC(ConnectionRPCResponse(connected="online")),
+        config=redis_config("x"),
+        use_redis=False,
+    )
+    assert listener.get() == "online"
+    now[0] += TIMEOUT + 1
+    assert (listener.get(), listener.previous) == ("shutdown", "online")

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from openmodule.connection_status._models import (
@@ -23,6 +24,18 @@ RPC_CHANNEL = "connection"
 RPC_TYPE = "status"
 #: Without a message or RPC answer for this long, a live status (startup/online) becomes ``shutdown``.
 TIMEOUT = 60.0
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """A connection status with its bridge status (``listener._status`` / ``listener._previous_status``)."""
+
+    connected: ConnectionStatus
+    bridge_status: BridgeStatus | None = None
 
 
 class ConnectionStatusListener:
@@ -51,7 +64,7 @@ class ConnectionStatusListener:
         redis_client: Any = None,
         use_redis: bool = True,
         rpc_timeout: float | None = None,
-        time_func: Callable[[], float] = time.time,
+        time_func: Callable[[], float] | None = None,
         rpc_forbidden: Callable[[], bool] | None = None,
     ) -> None:
         """``dispatcher`` delivers ``connection_internal`` messages; ``rpc_client`` answers the start value.
@@ -66,14 +79,16 @@ class ConnectionStatusListener:
         self._redis_client = redis_client
         self._use_redis = use_redis
         self._rpc_timeout = rpc_timeout
-        self._time = time_func
+        # Looked up at each call (not bound once): freezegun's frozen time.time is seen in tests.
+        self._time: Callable[[], float] = time_func if time_func is not None else _now
         self._rpc_forbidden = rpc_forbidden
         self._cond = threading.Condition()
         self._init_lock = threading.Lock()
-        self._status: ConnectionStatus | None = None
-        self._bridge: BridgeStatus | None = None
-        self.previous: ConnectionStatus = ConnectionStatus.shutdown
-        self.previous_bridge: BridgeStatus | None = None
+        # The current and the previous status, each with ``.connected`` and ``.bridge_status`` (as in the
+        # reference, whose test suites read them); ``_initialized`` tells whether a value was ever known.
+        self._status = ConnectionState(ConnectionStatus.shutdown, None)
+        self._previous_status = ConnectionState(ConnectionStatus.shutdown, None)
+        self._initialized = False
         self.last_changed_time: float = self._time()
         self._last_seen: float = self._time()
         self._change_count = 0
@@ -85,6 +100,16 @@ class ConnectionStatusListener:
             )
 
     # -- public API -------------------------------------------------------------------------------
+    @property
+    def previous(self) -> ConnectionStatus:
+        """The connection status before the last change (``shutdown`` at first)."""
+        return self._previous_status.connected
+
+    @property
+    def previous_bridge(self) -> BridgeStatus | None:
+        """The bridge status before the last change (``None`` at first)."""
+        return self._previous_status.bridge_status
+
     def get(self) -> ConnectionStatus:
         """The current connection status (initialized on first use)."""
         self.check_timeout()
@@ -96,7 +121,7 @@ class ConnectionStatusListener:
         self.check_timeout()
         self._ensure_initialized()
         with self._cond:
-            return self._bridge
+            return self._status.bridge_status
 
     def changed(self, id: str) -> bool:
         """True the first time ``id`` asks after each change (and the first time ever)."""
@@ -120,7 +145,7 @@ class ConnectionStatusListener:
                 if self._check_timeout_locked():
                     break
                 wait: float | None = None
-                if self._status in (ConnectionStatus.startup, ConnectionStatus.online):
+                if self._status.connected in (ConnectionStatus.startup, ConnectionStatus.online):
                     wait = max(self._last_seen + TIMEOUT - self._time(), 0.01)
                 if deadline is not None:
                     remaining = deadline - time.monotonic()
@@ -148,36 +173,41 @@ class ConnectionStatusListener:
         """A ``connection_status`` message from the device's RPC client service."""
         self._update(message.connected, message.bridge_status)
 
+    def _set(self, connected: ConnectionStatus, bridge_status: BridgeStatus | None = None) -> None:
+        """Take ``connected`` (and a bridge status, if given) as just reported, as a message would (the
+        reference's hook for tests of services)."""
+        self._update(ConnectionStatus(connected), bridge_status)
+
     def _update(self, connected: ConnectionStatus, bridge: BridgeStatus | None) -> None:
         with self._cond:
             self._last_seen = self._time()
-            first = self._status is None
-            if first or connected != self._status or (bridge is not None and bridge != self._bridge):
-                self._set_locked(connected, bridge if bridge is not None else self._bridge, first=first)
+            first = not self._initialized
+            self._initialized = True
+            current = self._status
+            if (
+                first
+                or connected != current.connected
+                or (bridge is not None and bridge != current.bridge_status)
+            ):
+                self._set_locked(
+                    connected, bridge if bridge is not None else current.bridge_status, first=first
+                )
 
     def _check_timeout_locked(self) -> bool:
-        if self._status in (ConnectionStatus.startup, ConnectionStatus.online):
+        if self._status.connected in (ConnectionStatus.startup, ConnectionStatus.online):
             silent = self._time() - self._last_seen
             if silent > TIMEOUT:
                 log.warning("no connection status for %.0f s, assuming the connection was lost", silent)
-                self._set_locked(ConnectionStatus.shutdown, self._bridge)
+                self._set_locked(ConnectionStatus.shutdown, self._status.bridge_status)
                 return True
         return False
-
-    def _set(self, connected: ConnectionStatus, bridge: BridgeStatus | None = None) -> None:
-        """Set the status as if a message had said so (a hook for tests of services, as in the reference)."""
-        with self._cond:
-            self._last_seen = self._time()
-            self._set_locked(ConnectionStatus(connected), bridge)
 
     def _set_locked(
         self, connected: ConnectionStatus, bridge: BridgeStatus | None, *, first: bool = False
     ) -> None:
         if not first:
-            self.previous = self._status if self._status is not None else ConnectionStatus.shutdown
-            self.previous_bridge = self._bridge
-        self._status = connected
-        self._bridge = bridge
+            self._previous_status = self._status
+        self._status = ConnectionState(connected, bridge)
         self.last_changed_time = self._time()
         self._change_count += 1
         self._changed_ids.clear()
@@ -193,12 +223,12 @@ class ConnectionStatusListener:
     # -- start value ------------------------------------------------------------------------------
     def _ensure_initialized(self) -> ConnectionStatus:
         with self._cond:
-            if self._status is not None:
-                return self._status
+            if self._initialized:
+                return self._status.connected
         with self._init_lock:
             with self._cond:
-                if self._status is not None:  # a message or another caller was faster
-                    return self._status
+                if self._initialized:  # a message or another caller was faster
+                    return self._status.connected
             response = self._from_redis()
             if response is None:
                 if self._rpc_forbidden is not None and self._rpc_forbidden():
@@ -207,14 +237,16 @@ class ConnectionStatusListener:
                     return ConnectionStatus.shutdown
                 response = self._from_rpc()
             with self._cond:
-                if self._status is not None:
-                    return self._status
+                if self._initialized:
+                    return self._status.connected
                 if response is None:
-                    self._status, self.previous = ConnectionStatus.shutdown, ConnectionStatus.shutdown
+                    self._initialized = True
+                    self._status = ConnectionState(ConnectionStatus.shutdown, None)
+                    self._previous_status = ConnectionState(ConnectionStatus.shutdown, None)
                     self._last_seen = self._time()
                 else:
                     self._update(response.connected, response.bridge_status)
-                return self._status if self._status is not None else ConnectionStatus.shutdown
+                return self._status.connected
 
     def _settings(self) -> Any:
         if self._config is not None:

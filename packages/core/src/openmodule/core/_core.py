@@ -282,6 +282,13 @@ def init_openmodule(
         _core, _owns_context = instance, owns_context
         set_running_core(instance)
     try:
+        # Before the loops start: once the service answers health pings, SIGTERM is already handled and
+        # the pong already comes from the service's own health handler.
+        if health_handler is not None:
+            instance.health.health_handler = health_handler
+        if catch_sigterm and threading.current_thread() is threading.main_thread():
+            _previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_handler)
+            _sigterm_installed = True
         instance.start()
         if logging:
             from openmodule.logging import init_logging
@@ -313,11 +320,6 @@ def init_openmodule(
             copy_dsgvo_config()
         if database:
             instance.init_database()
-        if health_handler is not None:
-            instance.health.health_handler = health_handler
-        if catch_sigterm and threading.current_thread() is threading.main_thread():
-            _previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_handler)
-            _sigterm_installed = True
     except BaseException:
         _teardown()
         raise
