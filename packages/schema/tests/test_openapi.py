@@ -215,6 +215,11 @@ def test_same_key_with_other_filters_is_kept_as_a_list(testing: SimpleNamespace)
         "IoMessage",
         "Gate",
     ]
+    # the two halves of the paths, as the reference's render_rpcs / render_messages give them
+    Schema.save_rpc("backend", "auth", Gate, Gate, Service().on_message)
+    assert list(Schema.render_messages()) == list(paths)
+    assert list(Schema.render_rpcs()) == ["/backend/auth"]
+    assert Schema.render_schema()["paths"] == {**Schema.render_rpcs(), **Schema.render_messages()}
 
 
 def test_callable_objects_are_named_by_their_class(testing: SimpleNamespace) -> None:

@@ -200,12 +200,11 @@ class SchemaClass:
                 entries.append(entry)
 
     # -- rendering ----------------------------------------------------------------------------------
-    def render_schema(self) -> dict[str, Any]:
-        """The OpenAPI 3.0 document of everything recorded (``paths``/``components`` only when not empty)."""
+    def render_rpcs(self) -> dict[str, Any]:
+        """The OpenAPI paths of the recorded RPCs (``/<channel>/<type>`` -> a ``post`` operation)."""
         with self._lock:
-            paths: dict[str, Any] = {}
-            for key, rpc in self.rpcs.items():
-                paths[key] = {
+            return {
+                key: {
                     "post": {
                         "summary": _description(rpc.handler),
                         "tags": ["RPCs"],
@@ -213,6 +212,14 @@ class SchemaClass:
                         "responses": {"200": _body(rpc.response)},
                     }
                 }
+                for key, rpc in self.rpcs.items()
+            }
+
+    def render_messages(self) -> dict[str, Any]:
+        """The OpenAPI paths of the recorded message handlers (``/<topic>/<handler>`` -> a ``put``
+        operation; several registrations of one key are numbered ``<key> - 1``, ``<key> - 2``, ...)."""
+        paths: dict[str, Any] = {}
+        with self._lock:
             for key, entries in self.messages.items():
                 for i, entry in enumerate(entries, 1):
                     name = key if len(entries) == 1 else f"{key} - {i}"
@@ -223,6 +230,12 @@ class SchemaClass:
                             "requestBody": _body(entry.message_class),
                         }
                     }
+        return paths
+
+    def render_schema(self) -> dict[str, Any]:
+        """The OpenAPI 3.0 document of everything recorded (``paths``/``components`` only when not empty)."""
+        with self._lock:
+            paths = {**self.render_rpcs(), **self.render_messages()}
             schemas: dict[str, Any] = {}
             for model in self.models.values():
                 schemas.update(model_schemas(model))
