@@ -83,8 +83,9 @@ class ColumnDefinition:
 _PHONE = re.compile(r"[0-9 *()]*")
 _NEGATIVE = re.compile(r"[0-9 *.,]*")
 # Control characters (C0 with TAB/CR/LF/VT/FF/NUL, DEL, C1 with NEL) and the Unicode line and paragraph
-# separators: CSV readers and spreadsheets split rows on several of them or drop them silently.
-_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# separators: CSV readers and spreadsheets split rows on several of them or drop them silently. Lone
+# surrogates too (one search for the usual cell): no encoding can write them.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Look-alikes a spreadsheet or a converting import may read as a formula start; NFKC maps the full-width and
 # small forms (U+FF1D, U+FE66, ...) to ASCII, these are the ones it leaves alone.
@@ -117,13 +118,16 @@ def check_string(value: str) -> str:
     Usage: ``check_string(row.plate)``
     """
     bad = _FORBIDDEN_CHARS.search(value)
+    if bad and _SURROGATE.fullmatch(bad.group()):
+        raise CsvFormatError(f"{value!r} contains a lone surrogate, which no Unicode encoding can write")
     if bad:
         raise CsvFormatError(
             f"{value!r} contains {bad.group()!r}: TAB, CR or LF, other control characters and the line "
             "separators U+2028/U+2029 are refused, CSV consumers cannot read them safely"
         )
-    if _SURROGATE.search(value):
-        raise CsvFormatError(f"{value!r} contains a lone surrogate, which no Unicode encoding can write")
+    first_char = value[:1]
+    if first_char.isascii() and first_char.isalnum():  # the usual cell: nothing a formula could start with
+        return value
     start = 0
     while start < len(value) and _invisible(value[start]):
         start += 1
