@@ -104,8 +104,11 @@ def wait_for_input(
     Usage: ``if drain_socket(...): wait_for_input(poller, wake_r)``. A wake-up empties the pipe, so the
     next wait blocks again; the caller then looks at its queued subscription changes and stop flag.
     With ``link`` (its ``monitor`` registered in ``poller`` as well) connection events are handled here:
-    a connection ZeroMQ gave up after an oversized frame is made again.
+    a connection ZeroMQ gave up after an oversized frame is made again, before the poll, since the caller
+    has just drained the socket (no message is half read or read ahead then).
     """
+    if link is not None and link.lost:
+        link.reconnect()
     for item, _ in poller.poll(timeout_ms):
         if item == wake_fd:
             try:

@@ -88,17 +88,21 @@ class BrokerLink:
 
         link = BrokerLink(sub, settings.BROKER_PUB, drops)
         poller.register(link.monitor, zmq.POLLIN)
-        ...                                  # when poll() reports link.monitor readable:
-        link.handle_events()
         ...
-        link.close()                         # before the socket is closed
+        wait_for_input(poller, wake_r, link=link)   # after the socket ran dry: see below
+        ...
+        link.close()                                # before the socket is closed
 
     ZeroMQ drops a connection whose peer sends a frame above ``MAXMSGSIZE`` as a protocol error and never
     connects again; the socket would stay silent for good. ``handle_events`` reads the socket's monitor:
     when a connection dropped and ZeroMQ does not announce a retry of its own (it does at once when the
     broker went away), it counts the drop as ``oversized_frame`` in ``drops`` (logged rate-limited at
-    WARNING) and connects again; the subscriptions are sent anew. Messages queued for the socket at the
-    broker at that moment are lost with the connection.
+    WARNING) and marks the link ``lost``; ``reconnect()`` then connects again and the subscriptions are
+    sent anew. Messages queued for the socket at the broker at that moment are lost with the connection.
+
+    ``reconnect()`` must only run when the socket has just run dry (a receive raised ``zmq.Again``), as
+    ``wait_for_input`` does before it polls: a poll reads the first frame of a waiting message ahead, and
+    cutting the old connection under a half-read message makes ZeroMQ abort the process (``!_more``).
     """
 
     def __init__(self, socket: zmq.Socket, endpoint: str, drops: DropLog, limit: int | None = None) -> None:
@@ -110,6 +114,8 @@ class BrokerLink:
             zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
         )
         self.reconnects = 0
+        #: True between a connection ZeroMQ gave up and ``reconnect()``.
+        self.lost = False
         self._closed = False
 
     def _events(self) -> tuple[bool, bool]:
@@ -129,7 +135,7 @@ class BrokerLink:
                 retried = True
 
     def handle_events(self) -> None:
-        """Read the monitor; connect again if ZeroMQ gave the connection up (call from the socket's thread)."""
+        """Read the monitor; mark the link ``lost`` if ZeroMQ gave the connection up (no socket calls)."""
         if self._closed:
             return
         dropped, retried = self._events()
@@ -140,15 +146,24 @@ class BrokerLink:
             _, retried = self._events()
             if retried:
                 return
-        self.reconnects += 1
+        if self.lost:
+            return
+        self.lost = True
         limit = "no limit" if self.limit < 0 else f"{self.limit} bytes"
         self.drops.drop(
             "oversized_frame",
             None,
             f"the connection to {self.endpoint} was dropped after a frame above MAX_MESSAGE_SIZE ({limit}); "
-            "connected again (messages queued for this socket at that moment are lost)",
+            "connecting again (messages queued for this socket at that moment are lost)",
             level=logging.WARNING,
         )
+
+    def reconnect(self) -> None:
+        """Connect again after ``handle_events`` marked the link lost (only when the socket ran dry)."""
+        if not self.lost or self._closed:
+            return
+        self.lost = False
+        self.reconnects += 1
         try:
             self.socket.disconnect(self.endpoint)
         except zmq.ZMQError:  # ZeroMQ forgot the endpoint with the connection
