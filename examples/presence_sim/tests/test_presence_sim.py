@@ -29,13 +29,13 @@ def test_enter_and_leave_share_the_vehicle():
     enter, leave = presence_sim.presence_messages(2, "gate_in", enter_time=at)
     assert isinstance(enter, PresenceEnterMessage) and isinstance(leave, PresenceLeaveMessage)
     assert enter.vehicle_id == leave.vehicle_id == int(at.timestamp() * 1e9) + 2
-    wire = enter.model_dump(mode="json")
+    wire = enter.dict(mode="json")  # the wire form: by alias, without None
     assert wire["type"] == "enter"
     assert wire["present-area-name"] == "gate_in-area"
     assert wire["gateway"] == {"gate": "gate_in", "direction": "in"}
     assert wire["medium"]["lpr"]["id"] == "L777XV"
     assert wire["medium"]["lpr"]["country"]["code"] == "A"
-    assert leave.model_dump(mode="json")["type"] == "leave"
+    assert leave.dict(mode="json")["type"] == "leave"
 
 
 def test_main_publishes_enter_and_leave_per_vehicle(om_broker, om_client):

@@ -10,6 +10,7 @@ code under test left open is reported (with its type, endpoints, thread and ling
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import os
 import random
@@ -25,7 +26,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import zmq
 
 from openmodule.config import settings
@@ -415,8 +415,8 @@ class TestClient(threading.Thread):
                 )
             try:
                 topic = frames[0].decode("utf-8")
-                message = orjson.loads(frames[1])
-            except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
+                message = json.loads(frames[1])
+            except ValueError as exc:  # not UTF-8, or not JSON
                 raise _InvalidMessage(
                     f"received an invalid message on {frames[0][:80]!r}: {exc}: {frames[1][:80]!r}"
                 ) from None
@@ -450,7 +450,7 @@ class TestClient(threading.Thread):
         elif isinstance(_message, dict):
             message = dict(_message)
         else:
-            message = orjson.loads(encode_message(_message))  # the model's wire form
+            message = json.loads(encode_message(_message))  # the model's wire form
         if "type" not in message:
             raise DeveloperError("a message needs a 'type'")
         message.setdefault("name", "testcase")
