@@ -22,7 +22,7 @@ import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Annotated, Any, ClassVar, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -359,7 +359,8 @@ def _v1_root_model(
     if "__root__" in namespace:
         body["root"] = namespace["__root__"]
     body.setdefault("__init__", _v1_root_init)
-    cls = type(OpenModuleRootModel)(name, (OpenModuleRootModel,), body, **kwargs)
+    metaclass: Any = type(OpenModuleRootModel)
+    cls = metaclass(name, (OpenModuleRootModel,), body, **kwargs)
     cls.__pydantic_parent_namespace__ = parent_namespace
     cls.__root__ = property(
         lambda self: self.root, doc="pydantic-v1 name of ``root``"
@@ -373,7 +374,13 @@ def _v1_root_init(self: Any, root: Any = PydanticUndefined, **data: Any) -> None
     RootModel.__init__(self, root, **data)
 
 
-class _OpenModuleModelMetaclass(type(BaseModel)):  # type: ignore[misc]
+if TYPE_CHECKING:
+    from pydantic._internal._model_construction import ModelMetaclass as _PydanticModelMetaclass
+else:  # the same class, without importing pydantic's private module at run time
+    _PydanticModelMetaclass = type(BaseModel)
+
+
+class _OpenModuleModelMetaclass(_PydanticModelMetaclass):
     """pydantic's model metaclass, accepting the v1-era class attributes existing services define."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> type:
@@ -389,7 +396,7 @@ class _OpenModuleModelMetaclass(type(BaseModel)):  # type: ignore[misc]
         ):
             return _v1_root_model(namespace, name, kwargs, parent_namespace)  # type: ignore[no-any-return]
         _annotate_v1_attributes(bases, namespace)
-        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        cls: Any = super().__new__(mcs, name, bases, namespace, **kwargs)
         if reset:
             cls.__pydantic_parent_namespace__ = parent_namespace
         return cls  # type: ignore[no-any-return]
