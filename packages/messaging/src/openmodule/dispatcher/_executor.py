@@ -55,7 +55,7 @@ def handler_queue_limit(config: Any = None) -> int:
     A config without the name, or settings that are not set up, give the global default (environment
     variable ``HANDLER_QUEUE_LIMIT``, else 1000). Zero or a negative value switches the limit off.
     """
-    value = None
+    value: Any = None
     if config is None:
         try:
             from openmodule.config import settings
@@ -69,8 +69,8 @@ def handler_queue_limit(config: Any = None) -> int:
         from openmodule.config import GlobalSettings
 
         value = getattr(GlobalSettings, "HANDLER_QUEUE_LIMIT", DEFAULT_QUEUE_LIMIT)
-    value = int(value)
-    return value if value > 0 else 0
+    limit = int(value)
+    return limit if limit > 0 else 0
 
 
 class QueueFullError(Exception):

@@ -16,7 +16,7 @@ DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 _RETRY_NOTICE_MS = 50
 
 
-def _keepalive(socket: zmq.Socket) -> None:
+def _keepalive(socket: zmq.Socket[Any]) -> None:
     # Dead peers behind NAT/firewalls are noticed only with TCP keep-alive (18.x: idle 3600 s).
     socket.setsockopt(zmq.TCP_KEEPALIVE, 1)
     socket.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 3600)
@@ -32,16 +32,16 @@ def max_message_size(config: Any = None) -> int:
     """
     if config is None:
         from openmodule.config import settings as config
-    value = getattr(config, "MAX_MESSAGE_SIZE", None)
+    value: Any = getattr(config, "MAX_MESSAGE_SIZE", None)
     if value is None:
         from openmodule.config import GlobalSettings
 
         value = getattr(GlobalSettings, "MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE)
-    value = int(value)
-    return value if value > 0 else -1
+    size = int(value)
+    return size if size > 0 else -1
 
 
-def get_sub_socket(context: zmq.Context, config: Any = None, linger: int = 0) -> zmq.Socket:
+def get_sub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 0) -> zmq.Socket[Any]:
     """A SUB socket connected to ``config.BROKER_PUB`` (default: the settings), accepting frames up to
     ``MAX_MESSAGE_SIZE`` bytes.
 
@@ -52,7 +52,7 @@ def get_sub_socket(context: zmq.Context, config: Any = None, linger: int = 0) ->
     """
     if config is None:
         from openmodule.config import settings as config
-    socket = context.socket(zmq.SUB)
+    socket: zmq.Socket[Any] = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, linger)
     socket.setsockopt(zmq.MAXMSGSIZE, max_message_size(config))
     _keepalive(socket)
@@ -60,7 +60,7 @@ def get_sub_socket(context: zmq.Context, config: Any = None, linger: int = 0) ->
     return socket
 
 
-def get_pub_socket(context: zmq.Context, config: Any = None, linger: int = 100) -> zmq.Socket:
+def get_pub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 100) -> zmq.Socket[Any]:
     """A PUB socket connected to ``config.BROKER_SUB`` (default: the settings), for code that keeps its own.
 
     Usage::  ``pub = get_pub_socket(zmq.Context.instance(), settings)``
@@ -73,8 +73,8 @@ def get_pub_socket(context: zmq.Context, config: Any = None, linger: int = 100) 
     return _pub_socket(context, config, linger)
 
 
-def _pub_socket(context: zmq.Context, config: Any, linger: int) -> zmq.Socket:
-    socket = context.socket(zmq.PUB)
+def _pub_socket(context: zmq.Context[Any], config: Any, linger: int) -> zmq.Socket[Any]:
+    socket: zmq.Socket[Any] = context.socket(zmq.PUB)
     socket.setsockopt(zmq.LINGER, linger)
     _keepalive(socket)
     socket.connect(config.BROKER_SUB)
@@ -105,12 +105,14 @@ class BrokerLink:
     cutting the old connection under a half-read message makes ZeroMQ abort the process (``!_more``).
     """
 
-    def __init__(self, socket: zmq.Socket, endpoint: str, drops: DropLog, limit: int | None = None) -> None:
+    def __init__(
+        self, socket: zmq.Socket[Any], endpoint: str, drops: DropLog, limit: int | None = None
+    ) -> None:
         self.socket = socket
         self.endpoint = endpoint
         self.drops = drops
-        self.limit = socket.getsockopt(zmq.MAXMSGSIZE) if limit is None else limit
-        self.monitor: zmq.Socket = socket.get_monitor_socket(
+        self.limit: int = int(socket.getsockopt(zmq.MAXMSGSIZE)) if limit is None else limit
+        self.monitor: zmq.Socket[Any] = socket.get_monitor_socket(
             zmq.EVENT_DISCONNECTED | zmq.EVENT_CONNECT_RETRIED
         )
         self.reconnects = 0

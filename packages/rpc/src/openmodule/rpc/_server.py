@@ -321,9 +321,9 @@ class RPCServer:
             )
             # The caller's id when it is readable (an out-of-range timestamp spoils the envelope, not the
             # id): its call fails at once instead of timing out.
-            rpc_id = _readable_id(message.get("rpc_id"))
+            reply_id = _readable_id(message.get("rpc_id"))
             self._error(
-                channel, "unknown", rpc_id, RPCServerError.validation_error, invalid_input_summary(exc)
+                channel, "unknown", reply_id, RPCServerError.validation_error, invalid_input_summary(exc)
             )
             return
 
