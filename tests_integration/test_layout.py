@@ -1,6 +1,7 @@
 """Layout rules of the monorepo (docs/development.md), checked on every run of tools/test.
 
 - no distribution ships an __init__.py into a shared namespace folder, and no file is shipped twice;
+- every shipped module is covered by a py.typed of its own package (never in a shared namespace folder);
 - every pyproject version is the root VERSION; sibling requirements are pinned exactly to it;
 - every openmodule* distribution installed in this venv comes from this repository, not an index;
 - each distribution's [project].dependencies cover exactly what its shipped code imports.
@@ -119,6 +120,23 @@ def test_no_file_is_shipped_twice() -> None:
                 clashes.append(f"{rel}: {seen[rel]} and {folder.name}")
             seen[rel] = folder.name
     assert clashes == []
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
+def test_every_module_is_covered_by_a_typing_marker(folder: Path) -> None:
+    # mypy treats an installed module as typed when a folder on its path below the shared namespaces holds
+    # py.typed (PEP 561). A module directly in a namespace folder cannot be: the marker would be shared.
+    files = shipped_files(folder)
+    untyped = []
+    for rel in files:
+        if not rel.endswith(".py"):
+            continue
+        parents = rel.split("/")[:-1]
+        own = ["/".join(parents[:i]) for i in range(1, len(parents) + 1)]
+        own = [p for p in own if p not in NAMESPACES]
+        if not any(f"{p}/py.typed" in files for p in own):
+            untyped.append(rel)
+    assert untyped == [], f"{folder.name}: modules without a py.typed in their package: {untyped}"
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)

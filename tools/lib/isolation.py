@@ -5,7 +5,7 @@ For each distribution under packages/:
 2. a fresh venv gets the wheel plus the wheels of its declared siblings (transitively), always from
    those local files with --no-deps, never from an index; then its declared third-party requirements
    (and theirs) from the index; `pip check` must pass;
-3. every module the wheel ships is imported there;
+3. every module the wheel ships is covered by a py.typed of the wheel (PEP 561) and imported there;
 4. the `test` extra is added the same way (siblings from local wheels) with pytest, and the
    distribution's own tests run against the installed wheel.
 Finally the README's "used by" case: rpc + matching together must not pull sqlalchemy, alembic,
@@ -102,6 +102,24 @@ def build_wheels(dev_python: str, dists: list[devenv.Distribution]) -> dict[str,
     return found
 
 
+# Folders several distributions share (PEP 420): a py.typed there would be shipped twice.
+NAMESPACES = ("openmodule", "openmodule/models", "openmodule/utils")
+
+
+def untyped_modules(wheel: Path) -> list[str]:
+    """Files of the wheel's modules that no py.typed of the wheel covers (mypy would see them as untyped)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    untyped = []
+    for name in sorted(names):
+        if not name.endswith(".py") or ".dist-info/" in name:
+            continue
+        parents = name.split("/")[:-1]
+        own = ["/".join(parents[:i]) for i in range(1, len(parents) + 1)]
+        if not any(f"{p}/py.typed" in names for p in own if p not in NAMESPACES):
+            untyped.append(name)
+    return untyped
+
+
 def shipped_modules(wheel: Path) -> list[str]:
     names = zipfile.ZipFile(wheel).namelist()
     # Alembic script folders (env.py, versions/*.py) are run by alembic, not imported.
@@ -179,6 +197,9 @@ def check_one(
     if extra:
         raise Failed(f"undeclared siblings installed: {sorted(extra)}")
     modules = shipped_modules(wheels[d.name])
+    untyped = untyped_modules(wheels[d.name])
+    if untyped:
+        raise Failed(f"the wheel ships modules without a py.typed in their package: {untyped}")
     # Import each module in the venv, from a neutral cwd so nothing from the tree is importable.
     script = (
         "import importlib, sys\n"
