@@ -24,9 +24,10 @@ import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import zmq
+from pydantic import BaseModel
 
 from openmodule.config import settings
 from openmodule.dispatcher import MessageDispatcher
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("openmodule_test.zeromq")
+ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 
 class ZMQProtocol(enum.StrEnum):
@@ -650,6 +652,61 @@ class ZMQTestMixin(unittest.TestCase):
         finally:
             dispatcher.unregister_handler(handle)
 
+    # -- RPC through the test client ---------------------------------------------------------------
+    def rpc_no_response(
+        self, channel: str, type: str, request: BaseModel | dict[str, Any] | None, resource: str | None = None
+    ) -> str:
+        """Send a request as ``testclient`` and return its rpc id (the response is read separately)."""
+        payload: Any = request
+        if isinstance(request, BaseModel):
+            payload = request.model_dump(by_alias=True, exclude_none=True, mode="json")
+        rpc_id = str(uuid.uuid4())
+        message = {
+            "type": type,
+            "name": "testclient",
+            "timestamp": time.time(),
+            "rpc_id": rpc_id,
+            "request": payload,
+            "resource": resource if resource is not None else settings.RESOURCE,
+        }
+        self.zmq_client._send_raw(f"rpc-req-{channel}", message)
+        return rpc_id
+
+    def receive_rpc_response(
+        self, channel: str, rpc_id: str, response_type: type[ResponseT], timeout: float = 3
+    ) -> ResponseT:
+        """The response to ``rpc_id`` parsed as ``response_type`` (``RPCClient`` exceptions for error statuses)."""
+        if channel not in self.rpc_channels:
+            raise DeveloperError(f"channel {channel!r} is not in the test's rpc_channels = [...]")
+        topic = f"rpc-rep-{channel}"
+        entry = _rpc_entry(channel, "", timeout, uuid.UUID(rpc_id))
+        try:
+            _t, message = self.zmq_client.wait_for_message(
+                lambda t, m: t == topic and str(m.get("rpc_id")) == rpc_id, timeout
+            )
+        except TimeoutError:
+            from openmodule.rpc import RPCClient
+
+            raise RPCClient.TimeoutError(
+                f"no response to RPC {channel} ({rpc_id}) within {timeout}s"
+            ) from None
+        entry._set_response(message["response"])
+        result: ResponseT = entry.result(response_type)
+        return result
+
+    def rpc(
+        self,
+        channel: str,
+        type: str,
+        request: BaseModel | dict[str, Any] | None,
+        response_type: type[ResponseT],
+        timeout: float = 3,
+        resource: str | None = None,
+    ) -> ResponseT:
+        """Call an RPC through the test client; returns the parsed response."""
+        rpc_id = self.rpc_no_response(channel, type, request, resource=resource)
+        return self.receive_rpc_response(channel, rpc_id, response_type, timeout)
+
 
 def _shutdown_leftover_core(context: zmq.Context[Any]) -> None:
     """Shut down a core the test started on this broker and left running (a failed assertion skipped its
@@ -686,68 +743,8 @@ def _ping_model() -> type:
 _TestPing = _ping_model()
 
 
-# -- RPC helpers of ZMQTestMixin (kept here so every mixin built on it has them) ------------------------------
+# -- RPC helper of ZMQTestMixin --------------------------------------------------------------------------------
 def _rpc_entry(channel: str, type: str, timeout: float, rpc_id: Any = None) -> Any:
     from openmodule.rpc import RPCEntry
 
     return RPCEntry(timeout, rpc_id, channel=channel, type=type)
-
-
-def _rpc_no_response(
-    self: ZMQTestMixin, channel: str, type: str, request: Any, resource: str | None = None
-) -> str:
-    """Send a request as ``testclient`` and return its rpc id (the response is read separately)."""
-    if hasattr(request, "model_dump"):
-        payload = request.model_dump(by_alias=True, exclude_none=True, mode="json")
-    else:
-        payload = request
-    rpc_id = str(uuid.uuid4())
-    message = {
-        "type": type,
-        "name": "testclient",
-        "timestamp": time.time(),
-        "rpc_id": rpc_id,
-        "request": payload,
-        "resource": resource if resource is not None else settings.RESOURCE,
-    }
-    self.zmq_client._send_raw(f"rpc-req-{channel}", message)
-    return rpc_id
-
-
-def _receive_rpc_response(
-    self: ZMQTestMixin, channel: str, rpc_id: str, response_type: type, timeout: float = 3
-) -> Any:
-    """The response to ``rpc_id`` parsed as ``response_type`` (``RPCClient`` exceptions for error statuses)."""
-    if channel not in self.rpc_channels:
-        raise DeveloperError(f"channel {channel!r} is not in the test's rpc_channels = [...]")
-    topic = f"rpc-rep-{channel}"
-    entry = _rpc_entry(channel, "", timeout, uuid.UUID(rpc_id))
-    try:
-        _t, message = self.zmq_client.wait_for_message(
-            lambda t, m: t == topic and str(m.get("rpc_id")) == rpc_id, timeout
-        )
-    except TimeoutError:
-        from openmodule.rpc import RPCClient
-
-        raise RPCClient.TimeoutError(f"no response to RPC {channel} ({rpc_id}) within {timeout}s") from None
-    entry._set_response(message["response"])
-    return entry.result(response_type)
-
-
-def _rpc(
-    self: ZMQTestMixin,
-    channel: str,
-    type: str,
-    request: Any,
-    response_type: type,
-    timeout: float = 3,
-    resource: str | None = None,
-) -> Any:
-    """Call an RPC through the test client; returns the parsed response."""
-    rpc_id = self.rpc_no_response(channel, type, request, resource=resource)
-    return self.receive_rpc_response(channel, rpc_id, response_type, timeout)
-
-
-ZMQTestMixin.rpc_no_response = _rpc_no_response  # type: ignore[attr-defined]
-ZMQTestMixin.receive_rpc_response = _receive_rpc_response  # type: ignore[attr-defined]
-ZMQTestMixin.rpc = _rpc  # type: ignore[attr-defined]

@@ -54,7 +54,9 @@ class OpenModuleCore:
     RPC reply.
     """
 
-    def __init__(self, context: zmq.Context, config: Any, messages_executor: Executor | None = None) -> None:
+    def __init__(
+        self, context: zmq.Context[Any], config: Any, messages_executor: Executor | None = None
+    ) -> None:
         self.context = context
         self.config = config
         self.log = log
@@ -94,11 +96,11 @@ class OpenModuleCore:
 
     # -- sockets of the reference, for code that reaches for them -----------------------------------
     @property
-    def sub_socket(self) -> zmq.Socket:
+    def sub_socket(self) -> zmq.Socket[Any]:
         return self._loop.socket
 
     @property
-    def sub_socket_internal(self) -> zmq.Socket:
+    def sub_socket_internal(self) -> zmq.Socket[Any]:
         return self._loop_internal.socket
 
     def _on_internal_thread(self) -> bool:
@@ -197,8 +199,9 @@ class OpenModuleCore:
             ("internal message loop", lambda: self._loop_internal.stop(timeout)),
             ("message loop", lambda: self._loop.stop(timeout)),
         ]
-        if self._messages_executor is not None:
-            steps.append(("handler executor", lambda: self._messages_executor.shutdown(wait=True)))  # type: ignore[union-attr]
+        executor = self._messages_executor
+        if executor is not None:
+            steps.append(("handler executor", lambda: executor.shutdown(wait=True)))
         if self.database is not None:
             steps.append(("database", self.database.shutdown))
         steps.append(("publisher", self.publisher.close))
@@ -234,7 +237,7 @@ def init_openmodule(
     logging: bool = True,
     dsgvo: bool = True,
     health_handler: Any = None,
-    context: zmq.Context | None = None,
+    context: zmq.Context[Any] | None = None,
     database: bool = False,
     catch_sigterm: bool = True,
     dispatcher_max_threads: int = 1,

@@ -21,7 +21,7 @@ class Publisher:
         publisher.close()
     """
 
-    def __init__(self, context: zmq.Context, config: Any = None, *, linger: int = 1000) -> None:
+    def __init__(self, context: zmq.Context[Any], config: Any = None, *, linger: int = 1000) -> None:
         if config is None:
             from openmodule.config import settings as config
         self.config = config

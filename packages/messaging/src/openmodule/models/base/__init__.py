@@ -437,7 +437,7 @@ class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
                     f"could not check the datetime fields of {cls.__qualname__}: {exc!r}", stacklevel=2
                 )
 
-    def dict(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+    def dict(self, **kwargs: Any) -> dict[str, Any]:
         """pydantic-v1 style dump with the wire defaults ``by_alias=True, exclude_none=True``.
 
         ``model_dump()`` keeps pydantic's own defaults (field names, ``None`` included), as in the
@@ -448,11 +448,11 @@ class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
         return self.model_dump(**kwargs)
 
     @classmethod
-    def parse_obj(cls, obj: Any) -> Any:  # type: ignore[override]
+    def parse_obj(cls, obj: Any) -> Any:
         """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
         return cls.model_validate(obj)
 
-    def json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def json(self, *args: Any, **kwargs: Any) -> str:
         raise AssertionError("json() does not produce the wire encoding: use json_bytes()")
 
     def json_bytes(self) -> bytes:
@@ -485,7 +485,7 @@ def _dumps_plainly(cls: type[OpenModuleModel]) -> bool:
             and getattr(cls.dict, "__func__", cls.dict) is _OPENMODULE_DICT
         )
         cls._openmodule_plain_dump = plain
-    return plain  # type: ignore[no-any-return]
+    return plain
 
 
 _PYDANTIC_MODEL_VALIDATE = BaseModel.model_validate.__func__  # type: ignore[attr-defined]
@@ -531,14 +531,14 @@ class OpenModuleRootModel(RootModel[Any]):
 
     model_config = ConfigDict(validate_assignment=True, validate_default=True, coerce_numbers_to_str=True)
 
-    def dict(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def dict(self, **kwargs: Any) -> Any:
         """pydantic-v1 style dump with the wire defaults (``model_dump()`` keeps pydantic's)."""
         kwargs.setdefault("by_alias", True)
         kwargs.setdefault("exclude_none", True)
         return self.model_dump(**kwargs)
 
     @classmethod
-    def parse_obj(cls, obj: Any) -> Any:  # type: ignore[override]
+    def parse_obj(cls, obj: Any) -> Any:
         """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
         return cls.model_validate(obj)
 
