@@ -391,3 +391,26 @@ def test_sentry_left_off_in_testing_is_logged(configured: Any, caplog: pytest.Lo
         start(configured, sentry=False)
     shutdown_openmodule()
     assert "not activating sentry" not in caplog.text
+
+
+def test_a_failing_init_leaves_nothing_behind(configured: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openmodule.sentry
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("sentry could not start")
+
+    monkeypatch.setattr(openmodule.sentry, "init_sentry", broken)
+    context = zmq.Context()
+    try:
+        with pytest.raises(RuntimeError, match="sentry could not start"):
+            start(configured, sentry=True, context=context)
+        assert core() is None
+        terminator = threading.Thread(target=context.term, daemon=True)
+        terminator.start()
+        terminator.join(10)
+        assert not terminator.is_alive(), "the failed init left a socket open"
+    finally:
+        if not context.closed:
+            context.destroy(0)
+    start(configured)  # the next init works
+    shutdown_openmodule()

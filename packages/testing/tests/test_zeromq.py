@@ -243,3 +243,34 @@ def test_stop_with_a_socket_still_in_use_by_another_thread_does_not_abort(tmp_pa
     assert result.returncode == 0, result.stderr[-2000:]
     assert "REPORTED True" in result.stdout
     assert "TERMINATED True" in result.stdout
+
+
+def test_a_core_the_test_left_running_is_shut_down_before_the_broker_stops():
+    # A failed assertion can skip a test's shutdown_openmodule(): the mixin's cleanup shuts the core down
+    # (warning about it), so the broker stops at once and the next test can start a core.
+    import unittest
+    import warnings
+
+    from openmodule.config import settings
+    from openmodule.core import core, init_openmodule
+    from openmodule_test.zeromq import ZMQTestMixin
+
+    class Forgetful(ZMQTestMixin):
+        def test_start_and_fail(self):
+            # logging=False: init_logging routes warnings into logging, out of the reach of catch_warnings
+            init_openmodule(settings, context=self.zmq_context(), sentry=False, dsgvo=False, logging=False)
+            raise AssertionError("the test failed before it could shut the core down")
+
+    result = unittest.TestResult()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Forgetful("test_start_and_fail").run(result)
+    assert [str(failure[1]).splitlines()[-1] for failure in result.failures] == [
+        "AssertionError: the test failed before it could shut the core down"
+    ]
+    assert result.errors == []  # the cleanup itself (broker stop) did not fail
+    assert core() is None
+    assert any(
+        issubclass(w.category, ResourceWarning) and "left the openmodule core" in str(w.message)
+        for w in caught
+    )
