@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from typing import Any
 
 import zmq
 
@@ -26,18 +27,20 @@ class Broker:
     ``sub_endpoint``/``pub_endpoint`` hold the bound addresses.
     """
 
-    def __init__(self, sub_endpoint: str, pub_endpoint: str, *, context: zmq.Context | None = None) -> None:
+    def __init__(
+        self, sub_endpoint: str, pub_endpoint: str, *, context: zmq.Context[Any] | None = None
+    ) -> None:
         self._requested = (sub_endpoint, pub_endpoint)
         self.sub_endpoint = sub_endpoint
         self.pub_endpoint = pub_endpoint
         self._own_context = context is None
         self._context = context or zmq.Context()
         self._thread: threading.Thread | None = None
-        self._control: zmq.Socket | None = None
+        self._control: zmq.Socket[Any] | None = None
         self._lock = threading.Lock()
         self._error: BaseException | None = None
 
-    def _bind(self) -> tuple[zmq.Socket, zmq.Socket, zmq.Socket, str]:
+    def _bind(self) -> tuple[zmq.Socket[Any], zmq.Socket[Any], zmq.Socket[Any], str]:
         xsub = self._context.socket(zmq.XSUB)
         xpub = self._context.socket(zmq.XPUB)
         control = self._context.socket(zmq.PAIR)
@@ -73,7 +76,7 @@ class Broker:
             self._thread.start()
             log.info("broker forwarding %s (XSUB) -> %s (XPUB)", self.sub_endpoint, self.pub_endpoint)
 
-    def _serve(self, xsub: zmq.Socket, xpub: zmq.Socket, control: zmq.Socket) -> None:
+    def _serve(self, xsub: zmq.Socket[Any], xpub: zmq.Socket[Any], control: zmq.Socket[Any]) -> None:
         try:
             zmq.proxy_steerable(xsub, xpub, None, control)
         except zmq.ContextTerminated:

@@ -193,7 +193,8 @@ def is_bridged_slave() -> bool:
     return not is_bridged_master()
 
 
-class _SafeLoaderIgnoringUnknownTags(_pyyaml.SafeLoader):
+# PyYAML has no type information in the dev venv (no stubs): its classes are Any to mypy.
+class _SafeLoaderIgnoringUnknownTags(_pyyaml.SafeLoader):  # type: ignore[misc]
     """A safe loader that turns unknown tags (``!secret`` ...) into None instead of failing."""
 
 
@@ -201,7 +202,7 @@ def _unknown_tag(loader: _pyyaml.SafeLoader, suffix: str, node: _pyyaml.Node) ->
     return None
 
 
-_SafeLoaderIgnoringUnknownTags.add_multi_constructor("", _unknown_tag)  # type: ignore[no-untyped-call]
+_SafeLoaderIgnoringUnknownTags.add_multi_constructor("", _unknown_tag)
 
 
 class ConfigFileError(ValueError):
@@ -263,7 +264,7 @@ def _alias_expansion(root: _pyyaml.Node) -> tuple[int, int]:
 def _load_yaml(stream: Any, max_alias_nodes: int) -> Any:
     loader = _SafeLoaderIgnoringUnknownTags(stream)
     try:
-        node = loader.get_single_node()  # type: ignore[no-untyped-call]
+        node = loader.get_single_node()
         if node is None:
             return None
         expanded, distinct = _alias_expansion(node)
@@ -272,9 +273,9 @@ def _load_yaml(stream: Any, max_alias_nodes: int) -> Any:
                 f"its aliases expand to {expanded - distinct} more nodes, above the limit of {max_alias_nodes} "
                 "(an alias bomb?). Use fewer aliases or raise the limit with CONFIG_YAML_MAX_ALIAS_NODES"
             )
-        return loader.construct_document(node)  # type: ignore[no-untyped-call]
+        return loader.construct_document(node)
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def _describe_validation_error(exc: Exception) -> str:
@@ -343,7 +344,7 @@ def yaml(
     if data is None:
         data = {}
     try:
-        return validate(data) if validate is not None else model(**data)  # type: ignore[no-any-return]
+        return validate(data) if validate is not None else model(**data)
     except Exception as exc:
         # Re-raised as is (services catch pydantic's ValidationError), with the file named in a note.
         reason = _describe_validation_error(exc)

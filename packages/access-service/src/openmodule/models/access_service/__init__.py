@@ -180,7 +180,7 @@ class SessionIncompleteMessage(BaseSessionMessage):
 
 # Assigned after class creation: pydantic refuses an attribute that overrides a field in the class body.
 # Field values live in the instance __dict__, so validation and model_dump() still see the send time.
-BaseSessionMessage.timestamp = property(  # type: ignore[assignment,method-assign]
+BaseSessionMessage.timestamp = property(  # type: ignore[assignment]
     lambda self: self._event_time(), doc="The event time of the session message."
 )
 
@@ -190,7 +190,7 @@ BaseSessionMessage.timestamp = property(  # type: ignore[assignment,method-assig
 
 def _zone(timezone: tzinfo | str) -> tzinfo:
     if isinstance(timezone, str):
-        zone = _tz.gettz(timezone)
+        zone: tzinfo | None = _tz.gettz(timezone)
         if zone is None:
             raise ValueError(f"unknown timezone {timezone!r}")
         return zone
@@ -241,7 +241,7 @@ class AccessTime(OpenModuleModel):
         zone = _zone(timezone)
         local = utc.astimezone(zone).replace(tzinfo=None)
         rule = self._local_rule(zone)
-        occurrence = rule.before(local, inc=True)
+        occurrence: datetime | None = rule.before(local, inc=True)  # dateutil is untyped
         if occurrence is None:
             return False
         window_end = occurrence + timedelta(seconds=self.duration or 0)
@@ -257,7 +257,7 @@ class AccessTime(OpenModuleModel):
         dtstart_lines = [line for line in lines if line.upper().startswith("DTSTART")]
         rule_lines = [line for line in lines if not line.upper().startswith("DTSTART")]
         parsed = rrulestr(dtstart_lines[0] + "\n" + rule_lines[0])
-        start = parsed._dtstart  # type: ignore[attr-defined]
+        start = parsed._dtstart
         start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
         local_start = start.astimezone(zone).replace(tzinfo=None)
-        return rrulestr("\n".join(rule_lines), dtstart=local_start)  # type: ignore[no-any-return]
+        return rrulestr("\n".join(rule_lines), dtstart=local_start)

@@ -59,7 +59,7 @@ class AccessService:
         self, request: Any, message: Any = None, handler: Any = None, **_: Any
     ) -> bool:
         # several access services share the channel: answer only requests naming this one
-        return getattr(request, "name", None) == settings.NAME
+        return bool(getattr(request, "name", None) == settings.NAME)
 
     def register_rpcs(self, rpc_server: Any) -> None:
         """Register the ``access_service``/``auth`` RPC (filtered by ``name == NAME``) on ``rpc_server``."""

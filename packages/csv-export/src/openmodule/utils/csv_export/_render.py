@@ -387,9 +387,11 @@ def _row_error(
 
 def _getter(item: Any) -> Callable[[str], Any]:
     if isinstance(item, dict):
-        return item.get
+        get: Callable[[str], Any] = item.get
+        return get
     try:
-        return vars(item).get
+        attributes: dict[str, Any] = vars(item)
+        return attributes.get
     except TypeError:
         raise CsvFormatError(
             f"{type(item).__name__} items have no __dict__: pass dicts or plain objects"

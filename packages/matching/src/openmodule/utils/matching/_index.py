@@ -38,7 +38,7 @@ def _put(table: dict[str, int | list[int]], key: str, position: int) -> None:
     if found is None:
         table[key] = position
     elif found.__class__ is int:
-        table[key] = [found, position]  # type: ignore[list-item]
+        table[key] = [found, position]
     else:
         found.append(position)  # type: ignore[union-attr]
 

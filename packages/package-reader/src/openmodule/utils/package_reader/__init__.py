@@ -12,8 +12,9 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from openmodule.models.base import OpenModuleModel
 from openmodule.models.package_reader import (
     BaseSetting,
     ConfigGetInstalledServicesRequest,
@@ -31,6 +32,8 @@ __all__ = ["CHANNEL", "BaseSetting", "PackageData", "PackageReader", "ServiceSet
 
 CHANNEL = "config"
 
+_R = TypeVar("_R", bound=OpenModuleModel)
+
 
 class PackageReader:
     """Blocking queries of the installed packages; RPC failures raise the client's ``RPCClient`` exceptions.
@@ -47,29 +50,30 @@ class PackageReader:
         self.rpc_client = rpc_client
         self.timeout = timeout
 
-    def _call(self, type: str, request: Any, response_type: type[Any]) -> Any:
-        return self.rpc_client.rpc(CHANNEL, type, request, response_type, timeout=self.timeout)
+    def _call(self, type: str, request: OpenModuleModel, response_type: type[_R]) -> _R:
+        response: _R = self.rpc_client.rpc(CHANNEL, type, request, response_type, timeout=self.timeout)
+        return response
 
     def get_service_by_name(self, service: str) -> ServiceSetting | None:
         """The package named ``service``, or ``None`` if it is not installed."""
         response = self._call(
             "get_service_by_name", ConfigGetServiceByNameRequest(name=service), ConfigGetServiceResponse
         )
-        return response.service  # type: ignore[no-any-return]
+        return response.service
 
     def list_all_services(
         self, prefix: str | None = None, compute_id: int | None = None
     ) -> list[ServiceSetting]:
         """All packages whose name starts with ``prefix`` (all with ``None``)."""
         request = ConfigGetInstalledServicesRequest(compute_id=compute_id, prefix=prefix)
-        return self._call("get_services", request, ConfigGetServicesResponse).services  # type: ignore[no-any-return]
+        return self._call("get_services", request, ConfigGetServicesResponse).services
 
     def list_by_hardware_type(self, prefix: str, compute_id: int | None = None) -> list[ServiceSetting]:
         """Hardware packages (``hw_*``) with a hardware type starting with ``prefix``."""
         request = ConfigGetServicesByHardwareTypeRequest(compute_id=compute_id, hardware_type_prefix=prefix)
         return self._call(
             "get_services_by_hardware_type",
-            request,  # type: ignore[no-any-return]
+            request,
             ConfigGetServicesResponse,
         ).services
 
@@ -78,7 +82,7 @@ class PackageReader:
         request = ConfigGetServicesByParentTypeRequest(compute_id=compute_id, parent_type_prefix=prefix)
         return self._call(
             "get_services_by_parent_type",
-            request,  # type: ignore[no-any-return]
+            request,
             ConfigGetServicesResponse,
         ).services
 
@@ -87,6 +91,6 @@ class PackageReader:
         request = ConfigGetServicesBySoftwareTypeRequest(compute_id=compute_id, software_type_prefix=prefix)
         return self._call(
             "get_services_by_software_type",
-            request,  # type: ignore[no-any-return]
+            request,
             ConfigGetServicesResponse,
         ).services

@@ -43,7 +43,8 @@ ANONYMIZE_TYPE = "anonymize"
 
 log = logging.getLogger("openmodule.utils.privacy")
 
-Publish = Callable[[Any, str], Any]
+# What publishes a message on a topic (``core.publish``).
+_Publish = Callable[[AnonymizeMessage, str], object]
 
 
 class AnonymizeHandler:
@@ -153,7 +154,7 @@ def register_anonymize_handler(
 def register_anonymize_rpc(
     rpc_server: Any,
     vehicle_ids_for_session: Callable[[str], Iterable[str]],
-    publish: Publish,
+    publish: _Publish,
     *,
     register_schema: bool = True,
 ) -> Callable[[AnonymizeRequest], AnonymizeResponse]:

@@ -36,7 +36,7 @@ def _scheduler_now() -> _dt.datetime:
 
 def _resolve_tz(tz: Any) -> _dt.tzinfo:
     if isinstance(tz, str):
-        zone = _tz.gettz(tz)
+        zone: _dt.tzinfo | None = _tz.gettz(tz)
         if zone is None:
             raise KeyError("Unknown timezone")
         return zone
@@ -51,7 +51,7 @@ def _wall_to_instant(wall: _dt.datetime, zone: _dt.tzinfo) -> _dt.datetime:
     A wall time that does not exist (spring-forward gap) moves forward by the gap (02:30 -> 03:30); an
     ambiguous one (fall-back) is its first occurrence, so a daily job runs once that day.
     """
-    aware = _tz.resolve_imaginary(wall.replace(tzinfo=zone, fold=0))
+    aware: _dt.datetime = _tz.resolve_imaginary(wall.replace(tzinfo=zone, fold=0))
     return aware.astimezone(_UTC)
 
 
@@ -63,7 +63,7 @@ class Job(_upstream.Job):
 
     at_time_zone: Any
 
-    def at(self, time_str: str, tz: str | _dt.tzinfo | None = None) -> Job:  # type: ignore[override]
+    def at(self, time_str: str, tz: str | _dt.tzinfo | None = None) -> Job:
         """Run at ``time_str``: ``HH:MM[:SS]`` for daily/weekday jobs, ``MM:SS`` or ``:MM`` for hourly jobs,
         ``:SS`` for minutely jobs. ``tz`` is a zone name (``dateutil.tz.gettz``) or a tz object; an unknown
         name raises ``KeyError("Unknown timezone")``.
@@ -157,9 +157,11 @@ class Scheduler(_upstream.Scheduler):
 
     @property
     def idle_seconds(self) -> float | None:
-        if not self.next_run:
+        # schedule's Scheduler.next_run is a property() object, untyped to mypy.
+        next_run: _dt.datetime | None = self.next_run
+        if not next_run:
             return None
-        return (self.next_run - _scheduler_now()).total_seconds()
+        return (next_run - _scheduler_now()).total_seconds()
 
 
 default_scheduler = Scheduler()
