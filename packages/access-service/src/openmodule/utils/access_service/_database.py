@@ -7,7 +7,7 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import Column, Integer, String, event
-from sqlalchemy.orm import declared_attr, synonym
+from sqlalchemy.orm import Mapped, declared_attr, synonym
 
 from openmodule.database.custom_types import JSONEncodedDict
 from openmodule.models.access_service import (
@@ -62,8 +62,10 @@ class AccessModelBase(KVEntry):
     pin_id = Column(String, nullable=True, index=True)
     regex = Column(String, nullable=True, index=True)
 
+    # SQLAlchemy 2 reads this annotation: it must be Mapped[...] (a bare Any is refused when the table is
+    # mapped, "can't be correctly interpreted for Annotated Declarative Table form").
     @declared_attr
-    def id(cls) -> Any:
+    def id(cls) -> Mapped[str]:
         return synonym("key")
 
 
@@ -211,7 +213,7 @@ class AccessServiceWithDatabase(AccessService, KVStore):
             max_ed=0,
             return_only_best=False,
         )
-        matched = {record.id for bucket in buckets for record in bucket}
+        matched = {record["id"] for bucket in buckets for record in bucket}
         return self._accesses([row for row in rows if row.e_tag in matched], "lpr", "lpr_id", request)
 
     def find_qr_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
