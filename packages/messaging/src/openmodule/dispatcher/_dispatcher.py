@@ -5,7 +5,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, TypeVar
 
 import zmq
 from pydantic import BaseModel
@@ -21,6 +21,8 @@ from openmodule.dispatcher._executor import (
 from openmodule.models.base import keeps_pydantic_validate
 
 Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
+# What a handler receives: an instance of the registered model class, or the raw dict (message_class=dict).
+_Message = TypeVar("_Message", bound=BaseModel | dict[str, Any])
 
 _schema_recorders: list[Callable[..., Any]] = []
 
@@ -63,7 +65,7 @@ class MessageListener:
     def __init__(
         self,
         topic: str,
-        message_class: type[BaseModel],
+        message_class: type[Any],  # a BaseModel subclass, or dict (raw)
         handler: Callable[[Any], Any],
         filter: Filter | None,
         type: str | None,
@@ -150,8 +152,8 @@ class MessageDispatcher:
     def register_handler(
         self,
         topic: str,
-        message_class: type[BaseModel],
-        handler: Callable[[Any], Any],
+        message_class: type[_Message],
+        handler: Callable[[_Message], object],
         filter: Filter | None = None,
         match_type: bool = True,
         register_schema: bool = True,
@@ -416,7 +418,7 @@ class ZMQMessageDispatcher(SubscribingMessageDispatcher):
 
     def __init__(
         self,
-        sub_socket: zmq.Socket,
+        sub_socket: zmq.Socket[Any],
         name: str | None = None,
         *,
         raise_validation_errors: bool = False,

@@ -21,7 +21,7 @@ _loads = orjson.loads
 
 
 def drain_socket(
-    socket: zmq.Socket,
+    socket: zmq.Socket[Any],
     handle: Callable[[str, dict[str, Any]], Any],
     drops: DropLog | None,
     stopping: Callable[[], bool],

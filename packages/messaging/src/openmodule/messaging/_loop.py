@@ -34,7 +34,7 @@ class MessageLoop:
 
     def __init__(
         self,
-        context: zmq.Context,
+        context: zmq.Context[Any],
         config: Any = None,
         *,
         name: str = "messages",

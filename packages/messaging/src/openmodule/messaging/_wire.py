@@ -30,7 +30,7 @@ def encode_message(message: BaseModel | dict[str, Any]) -> bytes:
     return encode_json(message)
 
 
-def send_message(socket: zmq.Socket, topic: str, message: BaseModel | dict[str, Any]) -> None:
+def send_message(socket: zmq.Socket[Any], topic: str, message: BaseModel | dict[str, Any]) -> None:
     """Send ``[topic, json]`` on ``socket`` (not thread-safe: use ``Publisher`` for shared publishing)."""
     assert isinstance(topic, str), f"topic must be a str, not {type(topic).__name__}"
     socket.send_multipart([topic.encode("utf-8"), encode_message(message)])
@@ -70,7 +70,7 @@ def decode_frames(
 
 
 def receive_message_from_socket(
-    sub_socket: zmq.Socket, drops: DropLog | None = None
+    sub_socket: zmq.Socket[Any], drops: DropLog | None = None
 ) -> tuple[str, dict[str, Any]] | tuple[None, None]:
     """Receive one message (blocking); malformed input is logged, counted and returned as ``(None, None)``.
 

@@ -16,7 +16,7 @@ from openmodule.models.access_service import (
     AccessCheckRejectReason,
     AccessCheckRequest,
 )
-from openmodule.models.vehicle import LPRMedium, Medium
+from openmodule.models.vehicle import LPRMedium, Medium, MediumType
 from openmodule.utils.access_service._service import AccessService
 from openmodule.utils.charset import CharsetConverter, legacy_lpr_charset
 from openmodule.utils.kv_store import KVEntry, KVStore
@@ -165,7 +165,7 @@ class AccessServiceWithDatabase(AccessService, KVStore):
             )
 
     def _accesses(
-        self, rows: list[Any], kind: str, column: str, request: AccessCheckRequest
+        self, rows: list[Any], kind: MediumType, column: str, request: AccessCheckRequest
     ) -> list[AccessCheckAccess]:
         return [
             self.db_model_to_access(row, Medium(type=kind, id=getattr(row, column)), request) for row in rows
@@ -190,7 +190,7 @@ class AccessServiceWithDatabase(AccessService, KVStore):
                 for r in rows
                 if Levenshtein.distance(r.lpr_id_search, cleaned, score_cutoff=edit_distance) <= edit_distance
             ]
-            return self._accesses(hits, "lpr", "lpr_id", request)
+            return self._accesses(hits, MediumType.lpr, "lpr_id", request)
 
         rows = self._rows("lpr_id_search", cleaned)
         if not rows:
@@ -214,16 +214,16 @@ class AccessServiceWithDatabase(AccessService, KVStore):
             return_only_best=False,
         )
         matched = {record["id"] for bucket in buckets for record in bucket}
-        return self._accesses([row for row in rows if row.e_tag in matched], "lpr", "lpr_id", request)
+        return self._accesses([row for row in rows if row.e_tag in matched], MediumType.lpr, "lpr_id", request)
 
     def find_qr_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
-        return self._accesses(self._rows("qr_id", medium.id), "qr", "qr_id", request)
+        return self._accesses(self._rows("qr_id", medium.id), MediumType.qr, "qr_id", request)
 
     def find_nfc_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
-        return self._accesses(self._rows("nfc_id", medium.id), "nfc", "nfc_id", request)
+        return self._accesses(self._rows("nfc_id", medium.id), MediumType.nfc, "nfc_id", request)
 
     def find_pin_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
-        return self._accesses(self._rows("pin_id", medium.id), "pin", "pin_id", request)
+        return self._accesses(self._rows("pin_id", medium.id), MediumType.pin, "pin_id", request)
 
     def find_regex_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
         """Accesses whose regex matches the medium id at its start (``re.match``); patterns are compiled
@@ -232,7 +232,7 @@ class AccessServiceWithDatabase(AccessService, KVStore):
         with self._session() as session:
             rows = session.query(table).filter(table.regex.isnot(None)).order_by(table.e_tag).all()
         hits = [r for r in rows if (p := _compiled(r.regex)) is not None and p.match(medium.id)]
-        return self._accesses(hits, "regex", "regex", request)
+        return self._accesses(hits, MediumType.regex, "regex", request)
 
     @staticmethod
     def deduplicate_accesses(accesses: list[AccessCheckAccess]) -> list[AccessCheckAccess]:

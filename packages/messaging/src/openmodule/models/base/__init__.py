@@ -22,7 +22,7 @@ import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, dataclass_transform, get_args, get_origin
 from uuid import UUID
 
 import orjson
@@ -32,6 +32,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     RootModel,
     WrapValidator,
     field_validator,
@@ -124,7 +125,8 @@ def _datetime_wrap(value: Any, handler: Any) -> datetime:
             return _EPOCH + timedelta(seconds=value)
         return _from_epoch(value)
     if kind is datetime and value.tzinfo is None:
-        return value
+        naive: datetime = value  # `kind is datetime` does not narrow for type checkers; no call on this path
+        return naive
     result = handler(value)
     return _to_naive_utc(result) if isinstance(result, datetime) else result
 
@@ -137,7 +139,8 @@ def _timestamp_wrap(value: Any, handler: Any) -> datetime:
             return _EPOCH + timedelta(seconds=value)
         return _from_epoch(value)
     if kind is datetime and value.tzinfo is None:
-        return value
+        naive: datetime = value  # `kind is datetime` does not narrow for type checkers; no call on this path
+        return naive
     return utcnow() if value is None else _datetime_wrap(value, handler)
 
 
@@ -380,6 +383,10 @@ else:  # the same class, without importing pydantic's private module at run time
     _PydanticModelMetaclass = type(BaseModel)
 
 
+# Type checkers do not carry pydantic's dataclass_transform over to a derived metaclass: without this, every
+# model's constructor would be `(**data: Any)` to them instead of its fields. (At run time it only sets an
+# attribute on the metaclass.)
+@dataclass_transform(kw_only_default=True, field_specifiers=(Field, PrivateAttr))
 class _OpenModuleModelMetaclass(_PydanticModelMetaclass):
     """pydantic's model metaclass, accepting the v1-era class attributes existing services define."""
 
