@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import _thread
+import builtins
 import logging
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
 from os import urandom
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from uuid import UUID
 
 import pydantic
@@ -183,7 +184,7 @@ class RPCEntry:
         self._client = client
         # Blocking calls know their response type when sending: the receiving thread parses the reply
         # while it handles its burst, so the woken caller only returns (less GIL traffic per call).
-        self._expect: type[pydantic.BaseModel] | None = None
+        self._expect: builtins.type[pydantic.BaseModel] | None = None  # the parameter `type` shadows it
         self._parsed: tuple[Any, BaseException | None] | None = None
 
     @property
@@ -296,7 +297,7 @@ class RPCClient:
     ServerValidationError = _errors.ServerValidationError
     RPCServerError = _errors.RPCServerError
     ServerUnknownError = _errors.ServerUnknownError
-    RPCEntry = RPCEntry
+    RPCEntry: TypeAlias = RPCEntry
 
     def __init__(
         self,
@@ -524,7 +525,7 @@ class RPCClient:
                 key="malformed",
             )
             payload = _Malformed(payload)  # the caller gets a clear error now instead of a timeout
-        entry._set_response(payload, self._wake_later)  # type: ignore[union-attr]
+        entry._set_response(payload, self._wake_later)  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return f"<RPCClient channels={self.channels} pending={len(self._pending)}>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 import json
@@ -56,8 +57,9 @@ class RPCHandler:
 
     channel: str
     type: str
-    request_class: type[pydantic.BaseModel]
-    response_class: type[pydantic.BaseModel]
+    # builtins.type: the field `type` above shadows the builtin in the class body.
+    request_class: builtins.type[pydantic.BaseModel]
+    response_class: builtins.type[pydantic.BaseModel]
     handler: Callable[..., Any]
     # README handlers take only the request; the reference always passes (request, message).
     takes_message: bool = True
@@ -160,7 +162,7 @@ class RPCServer:
 
     def __init__(
         self,
-        context: zmq.Context,
+        context: zmq.Context[Any],
         config: Any = None,
         *,
         filter_resource: bool = True,
