@@ -54,7 +54,7 @@ class MockEvent(Mock):
                     f"mock was called {self.call_count} time(s) within {timeout}s, expected {minimum_call_count}"
                 )
 
-    def reset_mock(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def reset_mock(self, *args: Any, **kwargs: Any) -> None:
         super().reset_mock(*args, **kwargs)
         self.__dict__["_waited"] = False
 

@@ -14,7 +14,7 @@ __all__ = ["TestGate"]
 _POLL = 0.05
 
 
-def _gate_of(message: dict[str, Any]) -> Any:
+def _gate_of(message: dict[str, Any]) -> object:
     gateway = message.get("gateway")
     return gateway.get("gate") if isinstance(gateway, dict) else None
 

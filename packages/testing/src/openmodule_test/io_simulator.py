@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from openmodule.models.base import Gateway
+from openmodule.models.base import Direction, Gateway
 from openmodule.models.io import IoMessage, IoState, IoType
 
 __all__ = ["IoSimulator", "generate_example_states"]
@@ -29,7 +29,7 @@ def generate_example_states(count: int = 8) -> dict[str, IoState]:
         gate = index // 4
         kind, io_type = _KINDS[index % 4]
         pin = f"gate_{gate}_{kind}"
-        gateway = Gateway(gate=f"gate_{gate}", direction="in" if gate % 2 == 0 else "out")
+        gateway = Gateway(gate=f"gate_{gate}", direction=Direction.IN if gate % 2 == 0 else Direction.OUT)
         states[pin] = IoState(gateway=gateway, type=io_type, pin=pin, value=0, inverted=False, physical=0)
     return states
 

@@ -82,7 +82,7 @@ class FakeServiceRepo:
     def service(self, setting: BaseSetting) -> ServiceSetting:
         parent_name = setting.env.get("PARENT")
         parent = self.packages.get(parent_name) if parent_name else None
-        return ServiceSetting(**setting.dict(), parent=parent.dict() if parent else None)
+        return ServiceSetting.model_validate({**setting.dict(), "parent": parent.dict() if parent else None})
 
     def select(self, compute_id: int | None, keep: Any) -> list[ServiceSetting]:
         result = []

@@ -42,7 +42,7 @@ class RPCServerTestMixin(ZMQTestMixin):
         """Retry ``rpc`` (0.1 s timeout each) until the server answers; only timeouts are retried."""
         for _ in range(attempts):
             try:
-                return self.rpc(channel, type, request, response_type, timeout=0.1)  # type: ignore[attr-defined]
+                return self.rpc(channel, type, request, response_type, timeout=0.1)
             except RPCClient.TimeoutError:
                 time.sleep(0.05)
         raise AssertionError(f"no response from {channel}/{type} after {attempts} attempts")
@@ -62,7 +62,7 @@ class RPCServerTestMixin(ZMQTestMixin):
         while not called.is_set():
             if time.monotonic() > deadline:
                 raise AssertionError(f"the RPC server did not answer within {timeout}s")
-            self.rpc_no_response(channel, "ping", {})  # type: ignore[attr-defined]
+            self.rpc_no_response(channel, "ping", {})
             called.wait(0.05)
 
 
@@ -100,7 +100,8 @@ class MockRPCClient:
             value = value.model_dump(by_alias=True, exclude_none=True, mode="json")
         if "status" not in value:
             value = {"status": "ok", **value}
-        return value
+        payload: dict[str, Any] = value
+        return payload
 
     def rpc_non_blocking(
         self, channel: str, type: str, request: Any, timeout: float | None = None

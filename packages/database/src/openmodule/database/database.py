@@ -72,10 +72,10 @@ class _DatabaseRegistry(dict[str, "Database"]):
     def __delitem__(self, path: str) -> None:
         super().__delitem__(os.path.abspath(path))
 
-    def get(self, path: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, path: str, default: Any = None) -> Any:
         return super().get(os.path.abspath(path), default)
 
-    def pop(self, path: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, path: str, *default: Any) -> Any:
         return super().pop(os.path.abspath(path), *default)
 
     def keys(self) -> KeysView[str]:  # type: ignore[override]
