@@ -214,7 +214,9 @@ class AccessServiceWithDatabase(AccessService, KVStore):
             return_only_best=False,
         )
         matched = {record["id"] for bucket in buckets for record in bucket}
-        return self._accesses([row for row in rows if row.e_tag in matched], MediumType.lpr, "lpr_id", request)
+        return self._accesses(
+            [row for row in rows if row.e_tag in matched], MediumType.lpr, "lpr_id", request
+        )
 
     def find_qr_accesses(self, medium: Medium, request: AccessCheckRequest) -> list[AccessCheckAccess]:
         return self._accesses(self._rows("qr_id", medium.id), MediumType.qr, "qr_id", request)
