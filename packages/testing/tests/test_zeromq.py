@@ -274,3 +274,26 @@ def test_a_core_the_test_left_running_is_shut_down_before_the_broker_stops():
         issubclass(w.category, ResourceWarning) and "left the openmodule core" in str(w.message)
         for w in caught
     )
+
+
+@pytest.mark.parametrize("protocol", ["inproc", "tcp"])
+def test_a_message_sent_right_after_another_client_subscribed_arrives(protocol):
+    # Once subscribe() returns, every client of the broker reaches the subscriber (a PUB socket drops
+    # what it sends on a topic whose subscription it has not taken in yet).
+    if protocol == "tcp":
+        broker = TestBroker(f"tcp://127.0.0.1:{free_tcp_port()}", f"tcp://127.0.0.1:{free_tcp_port()}")
+    else:
+        broker = TestBroker("inproc://late-sub", "inproc://late-pub")
+    broker.start()
+    sender, receiver = TestClient(broker), TestClient(broker)
+    try:
+        sender.start()
+        receiver.start()
+        for i in range(30):
+            receiver.subscribe(f"fresh-{i}")
+            sender.send(f"fresh-{i}", type="x", n=i)
+            assert receiver.wait_for_message_on_topic(f"fresh-{i}", timeout=5)["n"] == i
+    finally:
+        sender.stop()
+        receiver.stop()
+        broker.stop()

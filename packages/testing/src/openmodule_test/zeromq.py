@@ -22,6 +22,7 @@ import types
 import unittest
 import uuid
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -156,6 +157,8 @@ class TestBroker:
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
         self._terminated = False
+        #: The started TestClients of this broker (a subscription is confirmed through each of them).
+        self._clients: weakref.WeakSet[TestClient] = weakref.WeakSet()
 
     def start(self) -> None:
         """Bind both sides (in the broker thread) and start forwarding; bind errors are raised here."""
@@ -308,6 +311,8 @@ class TestClient(threading.Thread):
         with self._start_lock:
             if self.ident is None:
                 super().start()
+                if self.broker is not None:
+                    self.broker._clients.add(self)
         self._ready.wait(10)
         if self.error is not None and not self.is_alive():
             raise TestClientStopped(f"the test client could not start: {self.error!r}")
@@ -395,6 +400,10 @@ class TestClient(threading.Thread):
 
     def _run_commands(self, pub: zmq.Socket[Any], sub: zmq.Socket[Any]) -> None:
         commands = self._commands
+        if commands:
+            # ZeroMQ reads the subscriptions a PUB socket was sent only now and then when sending (a send
+            # right after another client subscribed could drop the message); EVENTS makes it read them now.
+            pub.getsockopt(zmq.EVENTS)
         while commands:
             kind, value = commands.popleft()
             if kind == "send":
@@ -480,17 +489,34 @@ class TestClient(threading.Thread):
             if topic in self.subscribed_topics:
                 continue
             self._command("subscribe", topic.encode("utf-8"))
-            token = uuid.uuid4().hex
-            for _ in range(self.startup_check_iterations):
-                self._zmq_cmd("hi", topic=topic, token=token)
-                if self._wait_echo(token, self.startup_check_delay):
-                    break
-            else:
-                raise AssertionError(
-                    f"the subscription to {topic!r} did not reach the broker within "
-                    f"{self.startup_check_iterations * self.startup_check_delay:g} s"
-                )
+            # Confirmed through this client's PUB socket and through those of the other clients of the
+            # broker: any of them may send on the topic right after this returns.
+            senders = [self, *(c for c in self._other_clients() if c.is_alive())]
+            for sender in senders:
+                token = uuid.uuid4().hex
+                for _ in range(self.startup_check_iterations):
+                    try:
+                        sender._zmq_cmd("hi", topic=topic, token=token)
+                    except TestClientStopped:
+                        if sender is self:
+                            raise
+                        break  # the other client stopped meanwhile: it sends nothing any more
+                    if self._wait_echo(token, self.startup_check_delay):
+                        break
+                else:
+                    if sender is self:
+                        raise AssertionError(
+                            f"the subscription to {topic!r} did not reach the broker within "
+                            f"{self.startup_check_iterations * self.startup_check_delay:g} s"
+                        )
+                    # another client that does not serve its commands (a handler of it blocks): go on
+                    log.warning("test client %s did not confirm the subscription to %r", sender.name, topic)
             self.subscribed_topics.add(topic)
+
+    def _other_clients(self) -> list[TestClient]:
+        if self.broker is None:
+            return []
+        return [c for c in list(self.broker._clients) if c is not self]
 
     def unsubscribe(self, *topics: str) -> None:
         for topic in topics:
