@@ -47,6 +47,58 @@ _QUOTING_TYPES = frozenset(
 )
 
 
+# A validator's own text ("must be a base64 string") is what tells the caller what to fix: it is kept
+# when none of the input's values appear in it (see _quotes_input).
+_VALIDATOR_TYPES = frozenset({"value_error", "assertion_error"})
+#: Input values looked at by ``_quotes_input``; beyond these (or a longer value) the text is left out.
+_MAX_LEAVES = 200
+_MAX_LEAF_TEXT = 100_000
+#: A value longer than this is found in a text by any of its pieces of this length (a cut quote).
+_PIECE = 8
+
+
+def _folded(text: str) -> str:
+    # Case and separators do not hide a value: "G ARIVO1", "garivo1" and "G-ARIVO-1" fold alike.
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _leaf_texts(value: object) -> list[str] | None:
+    """The folded texts of every scalar in ``value`` (any nesting); None if there are too many."""
+    texts: list[str] = []
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if len(texts) + len(pending) > _MAX_LEAVES:
+            return None
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+        elif item is not None and not isinstance(item, bool):
+            text = clip(item, _MAX_LEAF_TEXT + 1)
+            if len(text) > _MAX_LEAF_TEXT:
+                return None
+            texts.append(_folded(text))
+    return texts
+
+
+def _quotes_input(message: str, value: object) -> bool:
+    """Might ``message`` (as a report would show it) quote any of ``value``? True when unsure."""
+    texts = _leaf_texts(value)
+    if texts is None:
+        return True
+    shown = _folded(clip(message, MAX_MESSAGE))
+    pieces = {shown[i : i + _PIECE] for i in range(len(shown) - _PIECE + 1)}
+    for text in texts:
+        if len(text) <= _PIECE:
+            if text and text in shown:
+                return True
+        elif any(text[i : i + _PIECE] in pieces for i in range(len(text) - _PIECE + 1)):
+            return True
+    return False
+
+
 def clip(value: object, limit: int = MAX_DETAIL) -> str:
     """``str(value)`` cut to ``limit`` characters (with the full length said), for log lines and replies.
 
@@ -84,8 +136,8 @@ def _loc_item(item: Any) -> str | int:
 
 def invalid_input_errors(exc: BaseException, max_errors: int = MAX_ERRORS) -> list[dict[str, Any]]:
     """Where and why input was invalid, as ``[{"loc": [...], "type": ..., "msg": ...}, ...]``, bounded in
-    size and without the input: no values, no quoted exception texts (``msg`` only where pydantic builds it
-    from the field's constraints).
+    size and without the input: no values, no quoted exception texts (``msg`` where pydantic builds it from
+    the field's constraints, and a validator's own text when none of the input's values appear in it).
 
     Usage::  ``invalid_input_errors(validation_error)``  ->  ``[{"loc": ["value"], "type": "int_parsing",
     "msg": "Input should be a valid integer, ..."}]``
@@ -103,13 +155,16 @@ def invalid_input_errors(exc: BaseException, max_errors: int = MAX_ERRORS) -> li
         ]
     total = exc.error_count()
     result: list[dict[str, Any]] = []
-    for error in exc.errors(include_url=False, include_context=False, include_input=False)[:max_errors]:
+    for error in exc.errors(include_url=False, include_context=False, include_input=True)[:max_errors]:
         kind = error["type"]
         entry: dict[str, Any] = {
             "loc": [_loc_item(item) for item in error["loc"][:MAX_LOC_ITEMS]],
             "type": clip(kind, MAX_LOC_TEXT),
         }
-        if kind in _KNOWN_TYPES and kind not in _QUOTING_TYPES:
+        if kind in _KNOWN_TYPES and (
+            kind not in _QUOTING_TYPES
+            or (kind in _VALIDATOR_TYPES and not _quotes_input(error["msg"], error.get("input")))
+        ):
             entry["msg"] = clip(error["msg"], MAX_MESSAGE)
         result.append(entry)
     if total > len(result):
