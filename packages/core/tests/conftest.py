@@ -146,9 +146,9 @@ def bus(broker: Any) -> Iterator[Any]:
 def no_core_left() -> Iterator[None]:
     """After the test: no core is running and no openmodule thread is alive."""
     yield
-    from openmodule.core import core, shutdown_openmodule
+    from openmodule.core import core_or_none, shutdown_openmodule
 
-    if core() is not None:
+    if core_or_none() is not None:
         shutdown_openmodule()
         raise AssertionError("test left a running core")
     leftover = [t.name for t in threading.enumerate() if t.name.startswith("openmodule")]

@@ -12,7 +12,14 @@ import zmq
 
 from openmodule.config import override_context
 from openmodule.connection_status import ConnectionRPCResponse, ConnectionStatus
-from openmodule.core import OpenModuleCore, core, init_openmodule, shutdown_openmodule
+from openmodule.core import (
+    NoRunningCore,
+    OpenModuleCore,
+    core,
+    core_or_none,
+    init_openmodule,
+    shutdown_openmodule,
+)
 from openmodule.models.base import EmptyModel, ZMQMessage
 from openmodule.rpc import RPCServer
 
@@ -34,6 +41,7 @@ def start(config: Any, **kwargs: Any) -> OpenModuleCore:
 def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: Any) -> None:
     instance = start(configured)
     assert core() is instance
+    assert core_or_none() is instance
     assert (instance.config, instance.database) == (configured, None)
     assert isinstance(instance.context, zmq.Context)
     received: list[DemoMessage] = []
@@ -53,7 +61,10 @@ def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: 
 
     assert wait_for(published, what="message on demo_out")["value"] == 8
     shutdown_openmodule()
-    assert core() is None
+    assert core_or_none() is None
+    # core() is typed OpenModuleCore: without a running core it raises instead of returning None
+    with pytest.raises(NoRunningCore, match=r"init_openmodule\(settings\)"):
+        core()
     assert [t for t in instance.threads() if t.is_alive()] == []
     assert instance.context.closed
 
@@ -86,7 +97,7 @@ def test_config_missing_required_setting(missing: str) -> None:
     del values[missing]
     with pytest.raises(AssertionError, match=missing):
         start(types.SimpleNamespace(**values))
-    assert core() is None
+    assert core_or_none() is None
 
 
 def test_broker_not_reachable_times_out_and_cleans_up(configured: Any) -> None:
@@ -105,7 +116,7 @@ def test_broker_not_reachable_times_out_and_cleans_up(configured: Any) -> None:
                 start(configured)
         finally:
             core_module.BROKER_TIMEOUT = original
-    assert core() is None
+    assert core_or_none() is None
 
 
 def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_for: Any) -> None:
@@ -351,7 +362,7 @@ def test_shutdown_stops_what_the_core_built_even_if_tests_replaced_its_parts(con
         instance.rpc_client = types.SimpleNamespace()  # no shutdown() at all
         instance.connection_listener = types.SimpleNamespace()
         shutdown_openmodule()
-        assert core() is None
+        assert core_or_none() is None
         assert [t for t in instance.threads() if t.is_alive()] == []
         assert instance.publisher.closed
         terminator = threading.Thread(target=context.term, daemon=True)
@@ -375,7 +386,7 @@ def test_a_failing_shutdown_step_does_not_keep_the_others_from_running(
     with caplog.at_level("ERROR", logger="openmodule.core"):
         shutdown_openmodule()
     assert "listener shutdown broke" in caplog.text
-    assert core() is None
+    assert core_or_none() is None
     assert instance.publisher.closed and instance.context.closed
     start(configured)  # the next init works
     shutdown_openmodule()
@@ -404,7 +415,7 @@ def test_a_failing_init_leaves_nothing_behind(configured: Any, monkeypatch: pyte
     try:
         with pytest.raises(RuntimeError, match="sentry could not start"):
             start(configured, sentry=True, context=context)
-        assert core() is None
+        assert core_or_none() is None
         terminator = threading.Thread(target=context.term, daemon=True)
         terminator.start()
         terminator.join(10)

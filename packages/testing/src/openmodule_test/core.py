@@ -37,7 +37,7 @@ class OpenModuleCoreTestMixin(HealthTestMixin):
         self.wait_for_health(self.zmq_config().NAME)
 
     def _shutdown_core(self) -> None:
-        from openmodule.core import core
+        from openmodule.core import core_or_none
 
-        if core() is not None:
+        if core_or_none() is not None:
             shutdown_openmodule()

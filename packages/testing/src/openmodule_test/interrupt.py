@@ -262,8 +262,8 @@ class MainTestMixin(HealthTestMixin, InterruptTestMixin):
     protocol = ZMQProtocol.TCP
 
     def tearDown(self) -> None:
-        from openmodule.core import core, shutdown_openmodule
+        from openmodule.core import core_or_none, shutdown_openmodule
 
-        if core() is not None:
+        if core_or_none() is not None:
             shutdown_openmodule()
         super().tearDown()

@@ -73,13 +73,13 @@ def om_client(om_broker: Any) -> Iterator[Any]:
 @pytest.fixture
 def om_core(om_broker: Any, om_client: Any) -> Iterator[Any]:
     from openmodule.config import settings
-    from openmodule.core import core, init_openmodule, shutdown_openmodule
+    from openmodule.core import core_or_none, init_openmodule, shutdown_openmodule
 
     instance = init_openmodule(settings, context=om_broker.context, sentry=False, dsgvo=False)
     try:
         yield instance
     finally:
-        if core() is not None:
+        if core_or_none() is not None:
             shutdown_openmodule()
 
 

@@ -738,9 +738,9 @@ def _shutdown_leftover_core(context: zmq.Context[Any]) -> None:
     """Shut down a core the test started on this broker and left running (a failed assertion skipped its
     ``shutdown_openmodule()``): its sockets would keep the broker's context from terminating, and the next
     test could not start a core."""
-    from openmodule.core import core, shutdown_openmodule
+    from openmodule.core import core_or_none, shutdown_openmodule
 
-    running = core()
+    running = core_or_none()
     if running is None or running.context is not context:
         return
     warnings.warn(

@@ -21,7 +21,7 @@ from openmodule.config import validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
 from openmodule.core._dsgvo import copy_dsgvo_config
 from openmodule.health import Health
-from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher, set_running_core
+from openmodule.messaging import PING_PREFIX, MessageLoop, NoRunningCore, Publisher, set_running_core
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient
 from openmodule.threading import get_thread_wrapper
@@ -221,8 +221,28 @@ _previous_sigterm: Any = None
 _sigterm_installed = False
 
 
-def core() -> OpenModuleCore | None:
-    """The running core, or ``None``. Usage: ``core().publish(message, "topic")``"""
+def core() -> OpenModuleCore:
+    """The running core, typed for use without a ``None`` check after ``init_openmodule``.
+
+    Usage: ``core().publish(message, "topic")``
+
+    Raises ``NoRunningCore`` (a ``RuntimeError``) when no core runs (before ``init_openmodule``, after
+    ``shutdown_openmodule``); ``core_or_none()`` asks without raising.
+    """
+    running = _core
+    if running is None:
+        raise NoRunningCore(
+            "core() needs a running openmodule core: call init_openmodule(settings) first "
+            "(core_or_none() returns None instead of raising)"
+        )
+    return running
+
+
+def core_or_none() -> OpenModuleCore | None:
+    """The running core, or ``None`` when none runs: the safe way to ask whether one runs.
+
+    Usage: ``if core_or_none() is not None: shutdown_openmodule()``
+    """
     return _core
 
 
