@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from openmodule.config import ServiceConfig
 from openmodule.messaging import running_core
 from openmodule.models.alert import AlertHandleType, AlertMessage, AlertStatus
 
@@ -46,7 +47,9 @@ class AlertHandler:
         alerts.send_with_alert_id(alert_id, AlertStatus.ok, {"queue": 3}, value=3)
     """
 
-    def __init__(self, publish: Callable[[Any, str], Any] | Any = None, config: Any = None) -> None:
+    def __init__(
+        self, publish: Callable[[Any, str], Any] | Any = None, config: ServiceConfig | None = None
+    ) -> None:
         if publish is None:
             # the reference's handlers find the core by themselves; the core registers itself below us
             publish = running_core("AlertHandler() without a publish callable")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openmodule.config import ServiceConfig
 from openmodule.connection_status._models import (
     BridgeStatus,
     ConnectionRPCResponse,
@@ -60,7 +61,7 @@ class ConnectionStatusListener:
         dispatcher: Any,  # any openmodule dispatcher (register_handler / unregister_handler)
         rpc_client: Any = None,
         *,
-        config: Any = None,
+        config: ServiceConfig | None = None,
         redis_client: Any = None,
         use_redis: bool = True,
         rpc_timeout: float | None = None,

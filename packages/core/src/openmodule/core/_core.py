@@ -12,20 +12,24 @@ import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import zmq
+from pydantic import BaseModel
 
 from openmodule.alert import AlertHandler
-from openmodule.config import validate_config_module
+from openmodule.config import ServiceConfig, validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
 from openmodule.core._dsgvo import copy_dsgvo_config
-from openmodule.health import Health
+from openmodule.health import Health, HealthHandlerType
 from openmodule.messaging import PING_PREFIX, MessageLoop, NoRunningCore, Publisher, set_running_core
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient
 from openmodule.threading import get_thread_wrapper
 from openmodule.utils.databox import get_default_rpc_client, set_default_rpc_client
+
+if TYPE_CHECKING:
+    from openmodule.database.database import Database
 
 log = logging.getLogger("openmodule.core")
 
@@ -55,13 +59,13 @@ class OpenModuleCore:
     """
 
     def __init__(
-        self, context: zmq.Context[Any], config: Any, messages_executor: Executor | None = None
+        self, context: zmq.Context[Any], config: ServiceConfig, messages_executor: Executor | None = None
     ) -> None:
         self.context = context
         self.config = config
         self.log = log
         self.sentry_was_initialized = False
-        self.database: Any = None
+        self.database: Database | None = None
         self._messages_executor = messages_executor
         self._shutdown_done = False
         self.publisher = Publisher(context, config, linger=1000)
@@ -121,7 +125,7 @@ class OpenModuleCore:
             if t
         ]
 
-    def publish(self, message: Any, topic: str) -> None:
+    def publish(self, message: BaseModel | dict[str, Any], topic: str) -> None:
         """Send ``message`` (a model or dict) on ``topic`` through the core's single PUB socket; thread-safe."""
         assert isinstance(topic, str), f"topic must be a str, not {type(topic).__name__}"
         self.publisher.publish(message, topic)
@@ -175,14 +179,16 @@ class OpenModuleCore:
             for dispatcher, handle in handles:
                 dispatcher.unregister_handler(handle)
 
-    def init_database(self, **kwargs: Any) -> Any:
+    def init_database(self, **kwargs: Any) -> Database:
         """Open the service's database (``DATABASE_FOLDER``/``NAME``); alembic scripts from ``./database``,
         in TESTING from ``../src/database``."""
         from openmodule.database.database import Database  # optional part: imported only when used
 
         if getattr(self.config, "TESTING", False):
             kwargs.setdefault("alembic_path", "../src/database")
-        self.database = Database(self.config.DATABASE_FOLDER, self.config.NAME, **kwargs)
+        # Only services with a database need DATABASE_FOLDER: it is not part of ServiceConfig.
+        folder = getattr(self.config, "DATABASE_FOLDER")  # noqa: B009
+        self.database = Database(folder, self.config.NAME, **kwargs)
         return self.database
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -252,11 +258,11 @@ def _sigterm_handler(signum: int, frame: FrameType | None) -> None:
 
 
 def init_openmodule(
-    config: Any,
+    config: ServiceConfig,
     sentry: bool | None = None,
     logging: bool = True,
     dsgvo: bool = True,
-    health_handler: Any = None,
+    health_handler: HealthHandlerType | None = None,
     context: zmq.Context[Any] | None = None,
     database: bool = False,
     catch_sigterm: bool = True,

@@ -17,7 +17,12 @@ import datetime as _dt
 import json as _json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from openmodule.config import ServiceConfig
+
+if TYPE_CHECKING:
+    from openmodule.core import OpenModuleCore
 
 __all__ = ["JsonFormatter", "init_logging", "json_logging_requested"]
 
@@ -46,18 +51,18 @@ class JsonFormatter(logging.Formatter):
         return _json.dumps(data, default=str, ensure_ascii=False)
 
 
-def json_logging_requested(config: Any = None) -> bool:
+def json_logging_requested(config: ServiceConfig | None = None) -> bool:
     """True when the config's ``LOG_FORMAT`` or the environment's ``LOG_FORMAT`` is ``json``."""
     value = getattr(config, "LOG_FORMAT", None) or os.environ.get("LOG_FORMAT", "")
     return str(value).strip().lower() == "json"
 
 
-def init_logging(core_or_config: Any, *, json: bool | None = None) -> None:
+def init_logging(core_or_config: ServiceConfig | OpenModuleCore, *, json: bool | None = None) -> None:
     """Configure the root logger with the config's ``LOG_LEVEL`` and route warnings into logging.
 
     ``core_or_config`` is the core (its ``config`` is used) or the config object itself.
     """
-    config = getattr(core_or_config, "config", core_or_config)
+    config = cast(ServiceConfig, getattr(core_or_config, "config", core_or_config))
     assert hasattr(config, "LOG_LEVEL"), (
         "config has no LOG_LEVEL: use openmodule.config.settings or define it"
     )

@@ -30,6 +30,7 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
+from openmodule.config import ServiceConfig
 from openmodule.models.base import ZMQMessage
 from openmodule.sentry._scrub import (
     FILTERED,
@@ -110,12 +111,12 @@ class ZeroMQTransport(Transport):
         return None
 
 
-def should_activate_sentry(config: Any) -> bool:
+def should_activate_sentry(config: ServiceConfig) -> bool:
     """Sentry is on in production: neither DEBUG nor TESTING."""
     return not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
 
 
-def sentry_environment(config: Any) -> str:
+def sentry_environment(config: ServiceConfig) -> str:
     """``"staging"`` on devices of the test device server (DEVICE_HOST contains "test"), else ``"production"``."""
     device_host = getattr(config, "DEVICE_HOST", None)
     if device_host is None:
@@ -128,7 +129,7 @@ _SDK_OPTIONS = frozenset(sentry_sdk.consts.DEFAULT_OPTIONS)
 
 
 def init_sentry(
-    config: Any,
+    config: ServiceConfig,
     publish: Callable[[Any, str], Any] | None = None,
     extras: dict[str, Any] | None = None,
     *,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from openmodule.config import ServiceConfig
 from openmodule.health._handler import HealthHandlerType, _GuardedCall, _Verdict
 from openmodule.models.health import (
     HealthCheck,
@@ -130,7 +131,7 @@ class Health:
         self,
         dispatcher: Any,
         publish: Callable[[Any, str], Any],
-        config: Any = None,
+        config: ServiceConfig | None = None,
         health_handler: HealthHandlerType | None = None,
         *,
         handler_timeout: float = 1.0,

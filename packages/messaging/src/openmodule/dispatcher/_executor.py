@@ -5,6 +5,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from openmodule.config import ServiceConfig
+
 #: Default of the ``HANDLER_QUEUE_LIMIT`` setting: handler calls an executor may hold (queued or running).
 #: As many as ZeroMQ's own receive queue holds (RCVHWM 1000): a pool is no bigger a buffer than no pool.
 DEFAULT_QUEUE_LIMIT = 1000
@@ -47,7 +49,7 @@ def is_multi_threaded(executor: Executor) -> bool:
     return True
 
 
-def handler_queue_limit(config: Any = None) -> int:
+def handler_queue_limit(config: ServiceConfig | None = None) -> int:
     """The ``HANDLER_QUEUE_LIMIT`` setting of ``config`` (default: the settings); 0 for no limit.
 
     Usage::  ``handler_queue_limit(settings)``  ->  ``1000``

@@ -9,6 +9,7 @@ from typing import Any
 
 import zmq
 
+from openmodule.config import ServiceConfig
 from openmodule.dispatcher import SubscribingMessageDispatcher, handler_queue_limit
 from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._sockets import BrokerLink, get_sub_socket
@@ -35,7 +36,7 @@ class MessageLoop:
     def __init__(
         self,
         context: zmq.Context[Any],
-        config: Any = None,
+        config: ServiceConfig | None = None,
         *,
         name: str = "messages",
         executor: Executor | None = None,
@@ -45,7 +46,9 @@ class MessageLoop:
     ) -> None:
         self.name = name
         if config is None:
-            from openmodule.config import settings as config
+            from openmodule.config import settings
+
+            config = settings
         self.socket = get_sub_socket(context, config)
         self._ops: deque[tuple[int, bytes]] = deque()
         self._wake_r, self._wake_w = os.pipe()

@@ -7,6 +7,7 @@ from typing import Any
 import zmq
 from pydantic import BaseModel
 
+from openmodule.config import ServiceConfig
 from openmodule.messaging._sockets import _pub_socket
 from openmodule.messaging._wire import encode_message
 
@@ -21,9 +22,13 @@ class Publisher:
         publisher.close()
     """
 
-    def __init__(self, context: zmq.Context[Any], config: Any = None, *, linger: int = 1000) -> None:
+    def __init__(
+        self, context: zmq.Context[Any], config: ServiceConfig | None = None, *, linger: int = 1000
+    ) -> None:
         if config is None:
-            from openmodule.config import settings as config
+            from openmodule.config import settings
+
+            config = settings
         self.config = config
         self._socket = _pub_socket(context, config, linger)
         self._lock = threading.Lock()

@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from openmodule.config import ServiceConfig
+
 __all__ = ["NoRunningCore", "RunningCore", "running_core", "running_core_or_none", "set_running_core"]
 
 
 class RunningCore(Protocol):
     """What the lower layers use of the running core (``openmodule.core.OpenModuleCore``)."""
 
-    config: Any
+    config: ServiceConfig
     messages: Any  # the user dispatcher: register_handler / unregister_handler
     rpc_client: Any  # rpc(channel, type, request, response_type, timeout=...) / rpc_non_blocking(...)
     connection_listener: Any  # get() / previous / changed(id) / wait_for_change(timeout)

@@ -6,6 +6,7 @@ from typing import Any
 
 import zmq
 
+from openmodule.config import ServiceConfig
 from openmodule.dispatcher._drops import DropLog
 
 #: Default of the ``MAX_MESSAGE_SIZE`` setting: the largest frame (bytes) a SUB socket accepts.
@@ -22,7 +23,7 @@ def _keepalive(socket: zmq.Socket[Any]) -> None:
     socket.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 3600)
 
 
-def max_message_size(config: Any = None) -> int:
+def max_message_size(config: ServiceConfig | None = None) -> int:
     """The ``MAX_MESSAGE_SIZE`` setting of ``config`` (default: the settings) in bytes; -1 for no limit.
 
     Usage::  ``max_message_size(settings)``  ->  ``4194304``
@@ -31,7 +32,9 @@ def max_message_size(config: Any = None) -> int:
     ``MAX_MESSAGE_SIZE``, else 4 MiB). Zero or a negative value switches the limit off.
     """
     if config is None:
-        from openmodule.config import settings as config
+        from openmodule.config import settings
+
+        config = settings
     value: Any = getattr(config, "MAX_MESSAGE_SIZE", None)
     if value is None:
         from openmodule.config import GlobalSettings
@@ -41,7 +44,9 @@ def max_message_size(config: Any = None) -> int:
     return size if size > 0 else -1
 
 
-def get_sub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 0) -> zmq.Socket[Any]:
+def get_sub_socket(
+    context: zmq.Context[Any], config: ServiceConfig | None = None, linger: int = 0
+) -> zmq.Socket[Any]:
     """A SUB socket connected to ``config.BROKER_PUB`` (default: the settings), accepting frames up to
     ``MAX_MESSAGE_SIZE`` bytes.
 
@@ -51,7 +56,9 @@ def get_sub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 
     bigger one (and does not reconnect: ``BrokerLink`` does that for the loops of this package).
     """
     if config is None:
-        from openmodule.config import settings as config
+        from openmodule.config import settings
+
+        config = settings
     socket: zmq.Socket[Any] = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, linger)
     socket.setsockopt(zmq.MAXMSGSIZE, max_message_size(config))
@@ -60,7 +67,9 @@ def get_sub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 
     return socket
 
 
-def get_pub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 100) -> zmq.Socket[Any]:
+def get_pub_socket(
+    context: zmq.Context[Any], config: ServiceConfig | None = None, linger: int = 100
+) -> zmq.Socket[Any]:
     """A PUB socket connected to ``config.BROKER_SUB`` (default: the settings), for code that keeps its own.
 
     Usage::  ``pub = get_pub_socket(zmq.Context.instance(), settings)``
@@ -69,11 +78,13 @@ def get_pub_socket(context: zmq.Context[Any], config: Any = None, linger: int = 
     PUB socket receives and keeps all subscriptions of the bus, so open few of them. Not thread-safe.
     """
     if config is None:
-        from openmodule.config import settings as config
+        from openmodule.config import settings
+
+        config = settings
     return _pub_socket(context, config, linger)
 
 
-def _pub_socket(context: zmq.Context[Any], config: Any, linger: int) -> zmq.Socket[Any]:
+def _pub_socket(context: zmq.Context[Any], config: ServiceConfig, linger: int) -> zmq.Socket[Any]:
     socket: zmq.Socket[Any] = context.socket(zmq.PUB)
     socket.setsockopt(zmq.LINGER, linger)
     _keepalive(socket)

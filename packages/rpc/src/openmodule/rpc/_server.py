@@ -22,7 +22,7 @@ from uuid import UUID
 import pydantic
 import zmq
 
-from openmodule.config import settings
+from openmodule.config import ServiceConfig, settings
 from openmodule.dispatcher import (
     BoundedExecutor,
     QueueFullError,
@@ -163,7 +163,7 @@ class RPCServer:
     def __init__(
         self,
         context: zmq.Context[Any],
-        config: Any = None,
+        config: ServiceConfig | None = None,
         *,
         filter_resource: bool = True,
         executor: Executor | None = None,

@@ -43,12 +43,14 @@ from openmodule.config._lazy import (
     settings,
     validate_config_module,
 )
+from openmodule.config._service_config import ServiceConfig
 
 __all__ = [
     "ConfigFileError",
     "GlobalSettings",
     "LazySettings",
     "Settings",
+    "ServiceConfig",
     "SettingsModuleNotFound",
     "bool",
     "broker_pub",

@@ -251,7 +251,7 @@ def override_settings(**options: Any) -> Callable[[T], T]:
 REQUIRED_SETTINGS = ("NAME", "RESOURCE", "VERSION", "DEBUG", "TESTING")
 
 
-def validate_config_module(config: Any) -> None:
+def validate_config_module(config: object) -> None:
     """Check a config object has what ``init_openmodule`` needs; raise naming what is missing."""
     missing = [name for name in REQUIRED_SETTINGS if not hasattr(config, name)]
     if missing:

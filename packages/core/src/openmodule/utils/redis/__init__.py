@@ -13,11 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from openmodule.config import ServiceConfig
 
 __all__ = ["redis_client"]
 
 
-def redis_client(config: Any = None, *, socket_timeout: float = 2.0, **kwargs: Any) -> redis.Redis:
+def redis_client(
+    config: ServiceConfig | None = None, *, socket_timeout: float = 2.0, **kwargs: Any
+) -> redis.Redis:
     """A new client for the service's Redis (no connection is made until the first command).
 
     Short connect/read timeouts by default: callers use Redis as a fast cache and must fall back quickly
