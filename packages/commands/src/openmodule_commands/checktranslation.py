@@ -24,6 +24,8 @@ from openmodule_commands._gettext import (
 )
 from openmodule_commands._po import read_po
 
+__all__ = ["PROG", "check", "main", "parser", "uncommitted"]
+
 PROG = "openmodule_checktranslation"
 
 

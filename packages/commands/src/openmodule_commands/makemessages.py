@@ -26,6 +26,8 @@ from openmodule_commands._gettext import (
     run_tool,
 )
 
+__all__ = ["PROG", "check_service_root", "main", "makemessages", "package_po", "parser"]
+
 PROG = "openmodule_makemessages"
 
 

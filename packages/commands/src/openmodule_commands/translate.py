@@ -12,6 +12,8 @@ from pathlib import Path
 
 from openmodule_commands._gettext import DEFAULT_OUT, CommandError, Layout, compile_mo, open_editor, run_main
 
+__all__ = ["PROG", "main", "parser", "translate"]
+
 PROG = "openmodule_translate"
 
 

@@ -7,3 +7,6 @@ The mixins live in submodules, as in the reference: ``openmodule_test.core.OpenM
 ``openmodule_test.interrupt.InterruptTestMixin``, ``openmodule_test.eventlistener.MockEvent``.
 The pytest fixtures (``om_broker``, ``om_core``, ...) are in ``openmodule_test.pytest_plugin``.
 """
+
+# Everything lives in the submodules named above.
+__all__: list[str] = []

@@ -7,8 +7,10 @@ from typing import Any
 
 from openmodule_test.zeromq import ZMQTestMixin
 
+__all__ = ["AlertTestMixin"]
 
-def _matches(message: dict[str, Any], fields: dict[str, Any]) -> bool:
+
+def _matches(message: dict[str, Any], fields: dict[str, object]) -> bool:
     return all(message.get(k) == (v.value if hasattr(v, "value") else v) for k, v in fields.items())
 
 
@@ -20,7 +22,7 @@ class AlertTestMixin(ZMQTestMixin):
 
     topics = ["alert"]
 
-    def assertAlert(self, timeout: float = 3, **fields: Any) -> dict[str, Any]:
+    def assertAlert(self, timeout: float = 3, **fields: object) -> dict[str, Any]:
         """The first alert whose top-level keys equal all given values; ``TimeoutError`` if none arrives."""
         self.assertSubscription("alert")
         _t, message = self.zmq_client.wait_for_message(
@@ -28,7 +30,7 @@ class AlertTestMixin(ZMQTestMixin):
         )
         return message
 
-    def assertNoAlert(self, timeout: float = 3, **fields: Any) -> None:
+    def assertNoAlert(self, timeout: float = 3, **fields: object) -> None:
         """No alert matching ``fields`` arrives within ``timeout`` seconds."""
         self.assertSubscription("alert")
         deadline = time.monotonic() + timeout

@@ -7,6 +7,8 @@ from typing import Any
 from openmodule.core import init_openmodule, shutdown_openmodule
 from openmodule_test.health import HealthTestMixin
 
+__all__ = ["OpenModuleCoreTestMixin"]
+
 
 class OpenModuleCoreTestMixin(HealthTestMixin):
     """Starts ``init_openmodule`` in setUp (sentry and dsgvo off) and shuts it down afterwards.

@@ -9,6 +9,8 @@ from unittest.mock import Mock
 
 from openmodule_test.utils import DeveloperError
 
+__all__ = ["MockEvent"]
+
 
 class MockEvent(Mock):
     """A ``Mock`` whose calls can be awaited from the test thread.
@@ -23,7 +25,7 @@ class MockEvent(Mock):
 
     _instances: weakref.WeakSet[MockEvent] = weakref.WeakSet()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.__dict__["_waited"] = False
         # waiting on a condition instead of polling a clock: a test that freezes time (freezegun patches
@@ -54,8 +56,10 @@ class MockEvent(Mock):
                     f"mock was called {self.call_count} time(s) within {timeout}s, expected {minimum_call_count}"
                 )
 
-    def reset_mock(self, *args: Any, **kwargs: Any) -> None:
-        super().reset_mock(*args, **kwargs)
+    def reset_mock(
+        self, visited: object = None, *, return_value: bool = False, side_effect: bool = False
+    ) -> None:
+        super().reset_mock(visited, return_value=return_value, side_effect=side_effect)
         self.__dict__["_waited"] = False
 
     @classmethod

@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+__all__ = ["temp_file"]
+
 
 @contextmanager
 def temp_file(content: str) -> Iterator[str]:

@@ -7,6 +7,8 @@ from typing import Any
 
 from openmodule_test.zeromq import ZMQTestMixin
 
+__all__ = ["HealthTestMixin"]
+
 
 class HealthTestMixin(ZMQTestMixin):
     """Needs ``healthpong`` in ``topics``.

@@ -25,13 +25,31 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:  # the fixtures import these when they run: loading the plugin stays cheap
+    from openmodule.core import OpenModuleCore
+    from openmodule.database import Database
+    from openmodule.rpc import RPCServer
+    from openmodule_test.zeromq import TestBroker, TestClient
 
 # import for its effect: test modules are imported after plugins, and a 1.4-style model module is often
 # the first thing a service's test imports
 import openmodule.database  # noqa: F401
+
+__all__ = [
+    "om_alembic_path",
+    "om_broker",
+    "om_client",
+    "om_core",
+    "om_database",
+    "om_rpc",
+    "om_rpc_server",
+    "om_settings",
+]
 
 
 @pytest.fixture
@@ -50,7 +68,7 @@ def om_settings() -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture
-def om_broker(om_settings: Callable[..., None]) -> Iterator[Any]:
+def om_broker(om_settings: Callable[..., None]) -> Iterator[TestBroker]:
     from openmodule_test.zeromq import TestBroker, free_tcp_port
 
     broker = TestBroker(f"tcp://127.0.0.1:{free_tcp_port()}", f"tcp://127.0.0.1:{free_tcp_port()}")
@@ -61,7 +79,7 @@ def om_broker(om_settings: Callable[..., None]) -> Iterator[Any]:
 
 
 @pytest.fixture
-def om_client(om_broker: Any) -> Iterator[Any]:
+def om_client(om_broker: TestBroker) -> Iterator[TestClient]:
     from openmodule_test.zeromq import TestClient
 
     client = TestClient(om_broker)
@@ -71,7 +89,7 @@ def om_client(om_broker: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def om_core(om_broker: Any, om_client: Any) -> Iterator[Any]:
+def om_core(om_broker: TestBroker, om_client: TestClient) -> Iterator[OpenModuleCore]:
     from openmodule.config import settings
     from openmodule.core import core_or_none, init_openmodule, shutdown_openmodule
 
@@ -84,7 +102,7 @@ def om_core(om_broker: Any, om_client: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def om_rpc_server(om_broker: Any, om_client: Any) -> Iterator[Any]:
+def om_rpc_server(om_broker: TestBroker, om_client: TestClient) -> Iterator[RPCServer]:
     """A running RPCServer; ``register_handler`` returns once the new channel's subscription is live."""
     import time
     import uuid
@@ -130,7 +148,7 @@ def om_rpc_server(om_broker: Any, om_client: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def om_rpc(om_client: Any) -> Callable[..., Any]:
+def om_rpc(om_client: TestClient) -> Callable[..., Any]:
     import time
     import uuid
 
@@ -183,7 +201,7 @@ def om_alembic_path() -> str:
 
 
 @pytest.fixture
-def om_database(om_alembic_path: str, tmp_path: Any) -> Iterator[Any]:
+def om_database(om_alembic_path: str, tmp_path: Path) -> Iterator[Database]:
     from openmodule.database import create_test_database
 
     database = create_test_database(om_alembic_path, str(tmp_path / "test"))

@@ -20,7 +20,7 @@ from openmodule.models.settings import (
     SettingsGetResponseValue,
 )
 
-__all__ = ["SettingsMocker", "SettingsRPCMocker"]
+__all__ = ["SettingsMocker", "SettingsRPCMocker", "SettingsDict"]
 
 SettingsDict = dict[tuple[str, str], Any]
 _JSON: TypeAdapter[Any] = TypeAdapter(Any)  # values may be models (Gate(...)): sent as their JSON form

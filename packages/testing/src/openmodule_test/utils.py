@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+__all__ = ["DeveloperError", "wait_for_value"]
+
 T = TypeVar("T")
 _NOTHING: Any = object()
 
@@ -16,7 +18,7 @@ class DeveloperError(Exception):
 
 def wait_for_value(
     getter: Callable[[], T],
-    target: Any = _NOTHING,
+    target: object = _NOTHING,
     invert_target: bool = False,
     timeout: float = 3,
     sleep_time: float = 0.01,

@@ -66,6 +66,7 @@ __all__ = [
     "scrub_transaction",
     "sentry_environment",
     "should_activate_sentry",
+    "TOPIC",
 ]
 
 log = logging.getLogger("openmodule.sentry")

@@ -50,6 +50,9 @@ __all__ = [
     "active_databases",
     "database_path",
     "get_database",
+    "BUSY_TIMEOUT",
+    "check_alembic_path",
+    "create_sqlite_engine",
 ]
 
 log = logging.getLogger("openmodule.database")

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from importlib import resources
 
-__all__ = ["main", "template_path"]
+__all__ = ["main", "template_path", "init", "make_revision"]
 
 
 def template_path() -> str:
