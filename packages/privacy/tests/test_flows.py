@@ -5,30 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
-import openmodule.utils.privacy as privacy_utils
 from openmodule.models.base import EmptyModel
 from openmodule.models.privacy import AnonymizeMessage, AnonymizeRequest, AnonymizeResponse
 from openmodule.rpc import RPCClient, RPCServer
 from openmodule.utils.privacy import register_anonymize_handler, register_anonymize_rpc
-
-
-def test_all_is_complete():
-    public = {n for n in dir(privacy_utils) if not n.startswith("_")} - {
-        "annotations",
-        "functools",
-        "logging",
-        "threading",
-        "time",
-        "log",
-        "Any",
-        "Callable",
-        "Iterable",
-        "AnonymizeMessage",
-        "AnonymizeRequest",
-        "AnonymizeResponse",
-        "Publish",
-    }
-    assert public == set(privacy_utils.__all__)
 
 
 class VehicleStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from openmodule.dispatcher import MessageDispatcher
 from openmodule.models.access_service import (
     AccessCheckAccess,
     AccessCheckRequest,
@@ -206,7 +207,7 @@ class TestAccessServiceWithSessions(AccessServiceWithSessions):
     checked_in: ClassVar[list[Any]] = []
     checked_out: ClassVar[list[Any]] = []
 
-    def __init__(self, dispatcher: Any) -> None:
+    def __init__(self, dispatcher: MessageDispatcher) -> None:
         super().__init__(dispatcher)
         self.message_processed = MockEvent()
 

@@ -7,6 +7,7 @@ import time
 import weakref
 from typing import Any
 
+from openmodule.dispatcher import MessageDispatcher
 from openmodule_test.utils import DeveloperError
 
 __all__ = ["TestGate"]
@@ -40,7 +41,7 @@ class TestGate:
 
     _instances: weakref.WeakSet[TestGate] = weakref.WeakSet()
 
-    def __init__(self, gate: str, direction: Any, dispatcher: Any) -> None:
+    def __init__(self, gate: str, direction: Any, dispatcher: MessageDispatcher) -> None:
         self.gate = gate
         self.direction = direction
         self.open_count = 0

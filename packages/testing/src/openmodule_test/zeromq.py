@@ -662,7 +662,7 @@ class ZMQTestMixin(unittest.TestCase):
                 f"the test client is not subscribed to {missing}: declare topics = {missing!r}"
             )
 
-    def wait_for_dispatcher(self, dispatcher: Any, timeout: float = 3) -> None:
+    def wait_for_dispatcher(self, dispatcher: MessageDispatcher, timeout: float = 3) -> None:
         """Wait until ``dispatcher`` receives messages (its subscriptions reached the broker)."""
         topic = f"_test{_random_letters()}"
         received = threading.Event()

@@ -17,6 +17,8 @@ from openmodule.connection_status._models import (
     ConnectionStatus,
     ConnectionStatusMessage,
 )
+from openmodule.dispatcher import MessageDispatcher
+from openmodule.messaging import RPCCaller
 
 log = logging.getLogger("openmodule.connection_status")
 
@@ -58,8 +60,8 @@ class ConnectionStatusListener:
 
     def __init__(
         self,
-        dispatcher: Any,  # any openmodule dispatcher (register_handler / unregister_handler)
-        rpc_client: Any = None,
+        dispatcher: MessageDispatcher,
+        rpc_client: RPCCaller | None = None,
         *,
         config: ServiceConfig | None = None,
         redis_client: Any = None,

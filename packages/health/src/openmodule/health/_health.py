@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from openmodule.config import ServiceConfig
+from openmodule.dispatcher import MessageDispatcher
 from openmodule.health._handler import HealthHandlerType, _GuardedCall, _Verdict
 from openmodule.models.health import (
     HealthCheck,
@@ -129,7 +130,7 @@ class Health:
 
     def __init__(
         self,
-        dispatcher: Any,
+        dispatcher: MessageDispatcher,
         publish: Callable[[Any, str], Any],
         config: ServiceConfig | None = None,
         health_handler: HealthHandlerType | None = None,

@@ -22,6 +22,7 @@ from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
 from openmodule.messaging._publisher import Publisher
 from openmodule.messaging._running import (
     NoRunningCore,
+    RPCCaller,
     RunningCore,
     running_core,
     running_core_or_none,
@@ -49,6 +50,7 @@ __all__ = [
     "MessageLoop",
     "NoRunningCore",
     "Publisher",
+    "RPCCaller",
     "RunningCore",
     "decode_frames",
     "drain_socket",

@@ -38,17 +38,20 @@ def wait_for_connection(
             pub_lock = args[0] if pub_lock is None else pub_lock
             if len(args) > 1 and timeout is None:
                 timeout = args[1]
+        publish: Callable[[ZMQMessage, str], object]
         if sock is None:  # 12.x: without a socket the running core's publisher is used
             publish = running_core("wait_for_connection(dispatcher) without a PUB socket").publish
         else:
             lock = pub_lock or threading.Lock()
 
-            def publish(message: ZMQMessage, topic: str) -> None:
+            def publish_on_socket(message: ZMQMessage, topic: str) -> None:
                 with lock:
                     message.publish_on_topic(sock, topic)
+
+            publish = publish_on_socket
     else:
         dispatcher = getattr(loop_or_dispatcher, "dispatcher", loop_or_dispatcher)
-        publish: Callable[[Any, str], Any] = getattr(publisher, "publish", publisher)  # type: ignore[no-redef]
+        publish = getattr(publisher, "publish", publisher)
         if args and timeout is None:
             timeout = args[0]
     timeout = 100.0 if timeout is None else float(timeout)

@@ -8,22 +8,67 @@ sync loop) read it from here.
 from __future__ import annotations
 
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from openmodule.config import ServiceConfig
 
-__all__ = ["NoRunningCore", "RunningCore", "running_core", "running_core_or_none", "set_running_core"]
+if TYPE_CHECKING:
+    from openmodule.dispatcher import MessageDispatcher
+
+__all__ = [
+    "NoRunningCore",
+    "RPCCaller",
+    "RunningCore",
+    "running_core",
+    "running_core_or_none",
+    "set_running_core",
+]
+
+_Response = TypeVar("_Response", bound=BaseModel)
+
+
+class RPCCaller(Protocol):
+    """What the parts below openmodule-rpc use of an RPC client: ``core().rpc_client`` (an
+    ``openmodule.rpc.RPCClient``) or a test double such as ``openmodule_test.rpc.MockRPCClient``.
+
+    Usage: ``def __init__(self, rpc_client: RPCCaller | None = None) -> None: ...``
+    """
+
+    def rpc(
+        self,
+        channel: str,
+        type: str,
+        request: BaseModel | dict[str, Any] | None,
+        response_type: type[_Response],
+        timeout: float | None = None,
+    ) -> _Response: ...
+
+    def rpc_non_blocking(
+        self,
+        channel: str,
+        type: str,
+        request: BaseModel | dict[str, Any] | None,
+        timeout: float | None = None,
+    ) -> object: ...
 
 
 class RunningCore(Protocol):
     """What the lower layers use of the running core (``openmodule.core.OpenModuleCore``)."""
 
     config: ServiceConfig
-    messages: Any  # the user dispatcher: register_handler / unregister_handler
-    rpc_client: Any  # rpc(channel, type, request, response_type, timeout=...) / rpc_non_blocking(...)
     connection_listener: Any  # get() / previous / changed(id) / wait_for_change(timeout)
 
-    def publish(self, message: Any, topic: str) -> None: ...
+    @property
+    def messages(self) -> MessageDispatcher:
+        """The user dispatcher (register_handler / unregister_handler)."""
+
+    @property
+    def rpc_client(self) -> RPCCaller:
+        """The core's RPC client."""
+
+    def publish(self, message: BaseModel | dict[str, Any], topic: str) -> None: ...
 
 
 class NoRunningCore(RuntimeError):

@@ -301,7 +301,7 @@ class RPCClient:
 
     def __init__(
         self,
-        dispatcher: Any,
+        dispatcher: MessageDispatcher,
         publish: Publish | Iterable[str] | None = None,
         channels: Iterable[str] | None = None,
         default_timeout: float = 3.0,

@@ -5,6 +5,7 @@ import warnings
 from typing import Any
 
 from openmodule.config import settings
+from openmodule.dispatcher import MessageDispatcher
 from openmodule.models.access_service import (
     AccessCheckResponse,
     BaseSessionMessage,
@@ -41,7 +42,9 @@ class AccessService:
 
     auth_request_request_model: type[Any] | None = None
 
-    def __init__(self, implements_session_handling: bool | None = None, *, dispatcher: Any = None) -> None:
+    def __init__(
+        self, implements_session_handling: bool | None = None, *, dispatcher: MessageDispatcher | None = None
+    ) -> None:
         if implements_session_handling is not None:
             warnings.warn(
                 "AccessService(implements_session_handling=...) is deprecated: inherit AccessServiceWithSessions",
@@ -87,7 +90,7 @@ class AccessService:
 
     # -- sessions -----------------------------------------------------------------------------------
 
-    def register_session_handlers(self, dispatcher: Any) -> None:
+    def register_session_handlers(self, dispatcher: MessageDispatcher) -> None:
         """Handle ``session`` messages (start, finish, delete, exit_without_entry, incomplete) from
         ``dispatcher`` (``core.messages``)."""
         if self._session_handles:
@@ -143,7 +146,7 @@ class AccessServiceWithSessions(AccessService):
     Usage: ``MyService(core.messages).register_rpcs(rpc_server)``
     """
 
-    def __init__(self, dispatcher: Any) -> None:
+    def __init__(self, dispatcher: MessageDispatcher) -> None:
         super().__init__()
         self.implements_session_handling = True
         self.register_session_handlers(dispatcher)
@@ -156,7 +159,9 @@ class Backend(AccessService):
     Usage: ``class MyBackend(Backend): ...; MyBackend(dispatcher=core.messages).register_rpcs(rpc_server)``
     """
 
-    def __init__(self, implements_session_handling: bool = True, *, dispatcher: Any = None) -> None:
+    def __init__(
+        self, implements_session_handling: bool = True, *, dispatcher: MessageDispatcher | None = None
+    ) -> None:
         warnings.warn(
             "Backend is deprecated: inherit AccessService or AccessServiceWithSessions",
             DeprecationWarning,

@@ -10,6 +10,7 @@ from typing import Any
 
 import zmq
 
+from openmodule.dispatcher import MessageDispatcher
 from openmodule.models.base import Gateway
 from openmodule.models.io import IO_TOPIC, IoMessage, IoState
 
@@ -80,7 +81,7 @@ class IoListener:
     (``dispatcher.drops``) and change no state.
     """
 
-    def __init__(self, dispatcher: Any, raise_handler_errors: bool = False) -> None:
+    def __init__(self, dispatcher: MessageDispatcher, raise_handler_errors: bool = False) -> None:
         assert not getattr(dispatcher, "is_multi_threaded", False), (
             "IoListener needs a single-threaded dispatcher: IO messages must be handled in order"
         )

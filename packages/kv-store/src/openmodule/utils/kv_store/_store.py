@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, Integer, String
 
 from openmodule.config import GlobalSettings, SettingsModuleNotFound, settings
-from openmodule.messaging import running_core
+from openmodule.messaging import RPCCaller, running_core
 from openmodule.models.kv_store import (
     KV_SYNC_CHANNEL,
     KVSetRequest,
@@ -118,7 +118,9 @@ class KVStore:
     class ETagMismatchException(Exception):
         """A ``set`` named a ``previous_e_tag`` that is not the stored one: the request was not applied."""
 
-    def __init__(self, db: Any = None, rpc_client: Any = None, sync_timeout: float = 30.0) -> None:
+    def __init__(
+        self, db: Any = None, rpc_client: RPCCaller | None = None, sync_timeout: float = 30.0
+    ) -> None:
         self.db = db
         self.rpc_client = rpc_client
         self.sync_timeout = sync_timeout

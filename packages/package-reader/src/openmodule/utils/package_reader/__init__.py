@@ -12,8 +12,9 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from openmodule.messaging import RPCCaller
 from openmodule.models.base import OpenModuleModel
 from openmodule.models.package_reader import (
     BaseSetting,
@@ -44,7 +45,7 @@ class PackageReader:
     Usage: ``PackageReader(core.rpc_client).list_all_services(prefix="om_")``
     """
 
-    def __init__(self, rpc_client: Any = None, timeout: float | None = None) -> None:
+    def __init__(self, rpc_client: RPCCaller | None = None, timeout: float | None = None) -> None:
         if rpc_client is None or not callable(getattr(rpc_client, "rpc", None)):
             raise TypeError("PackageReader needs an RPC client: PackageReader(core().rpc_client)")
         self.rpc_client = rpc_client

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from openmodule.dispatcher import EventListener
-from openmodule.messaging import running_core
+from openmodule.dispatcher import EventListener, MessageDispatcher
+from openmodule.messaging import RPCCaller, running_core
 from openmodule.models.base import Gateway
 from openmodule.models.presence import (
     PresenceBackwardMessage,
@@ -134,11 +134,11 @@ class PresenceListener:
 
     def __init__(
         self,
-        dispatcher: Any,
+        dispatcher: MessageDispatcher,
         gate: str | None = None,
         deduplication_timeout: timedelta = timedelta(seconds=10),
         *,
-        rpc_client: Any = None,
+        rpc_client: RPCCaller | None = None,
     ) -> None:
         assert not getattr(dispatcher, "is_multi_threaded", False), (
             "PresenceListener needs a single-threaded dispatcher: presence messages must be handled in order"
@@ -190,7 +190,9 @@ class PresenceListener:
         )
         return self.present_vehicles.get(self.gate)
 
-    def init_present_vehicles(self, rpc_client: Any = None, timeout: float | None = None) -> None:
+    def init_present_vehicles(
+        self, rpc_client: RPCCaller | None = None, timeout: float | None = None
+    ) -> None:
         """Ask the tracking service (``tracking``/``get-present``) who is present; the first is an enter.
 
         The client is ``rpc_client``, else the one given to the constructor, else the running core's

@@ -24,9 +24,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openmodule.models.privacy import AnonymizeMessage, AnonymizeRequest, AnonymizeResponse
+
+if TYPE_CHECKING:
+    from openmodule.dispatcher import MessageDispatcher
 
 __all__ = [
     "PRIVACY_CHANNEL",
@@ -55,7 +58,7 @@ class AnonymizeHandler:
     """
 
     def __init__(
-        self, dispatcher: Any, handler: Callable[[AnonymizeMessage], int | None], topic: str
+        self, dispatcher: MessageDispatcher, handler: Callable[[AnonymizeMessage], int | None], topic: str
     ) -> None:
         self.dispatcher = dispatcher
         self.handler = handler
@@ -126,7 +129,7 @@ class AnonymizeHandler:
 
 
 def register_anonymize_handler(
-    dispatcher: Any,
+    dispatcher: MessageDispatcher,
     handler: Callable[[AnonymizeMessage], int | None],
     *,
     topic: str = PRIVACY_TOPIC,

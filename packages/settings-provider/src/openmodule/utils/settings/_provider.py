@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import ValidationError
 from settings_models.serialization import parse_setting_from_obj
 
-from openmodule.dispatcher import DropLog
-from openmodule.messaging import running_core
+from openmodule.dispatcher import DropLog, MessageDispatcher
+from openmodule.messaging import RPCCaller, running_core
 from openmodule.models.base import OpenModuleModel
 from openmodule.models.settings import (
     NO_SUCH_SETTING,
@@ -74,8 +74,8 @@ class SettingsProvider:
         expire_time: float = 300.0,
         rpc_timeout: float = 3.0,
         *,
-        rpc_client: Any = None,
-        dispatcher: Any = None,
+        rpc_client: RPCCaller | None = None,
+        dispatcher: MessageDispatcher | None = None,
     ) -> None:
         if rpc_client is None or dispatcher is None:
             core = running_core("SettingsProvider() without rpc_client and dispatcher")
