@@ -7,13 +7,17 @@ import string
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from openmodule.models.base import OpenModuleModel
 from openmodule.rpc import RPCClient, RPCEntry
 from openmodule_test.zeromq import ZMQTestMixin
 
 __all__ = ["MockRPCClient", "RPCServerTestMixin"]
+
+_Response = TypeVar("_Response", bound=BaseModel)
 
 
 class _Ping(OpenModuleModel):
@@ -104,7 +108,11 @@ class MockRPCClient:
         return payload
 
     def rpc_non_blocking(
-        self, channel: str, type: str, request: Any, timeout: float | None = None
+        self,
+        channel: str,
+        type: str,
+        request: BaseModel | dict[str, Any] | None,
+        timeout: float | None = None,
     ) -> RPCEntry:
         key = (channel, type)
         self.last_request[key] = request
@@ -126,6 +134,11 @@ class MockRPCClient:
         return entry
 
     def rpc(
-        self, channel: str, type: str, request: Any, response_type: type, timeout: float | None = None
-    ) -> Any:
+        self,
+        channel: str,
+        type: str,
+        request: BaseModel | dict[str, Any] | None,
+        response_type: type[_Response],
+        timeout: float | None = None,
+    ) -> _Response:
         return self.rpc_non_blocking(channel, type, request, timeout).result(response_type)

@@ -215,7 +215,7 @@ class PlateYamlSelector:
     # -- the matching db -------------------------------------------------------------------------------
 
     def create_db_record(
-        self, plate: str, country: str, scheme: str, version: int, id: Any = None, **kwargs: Any
+        self, plate: str, country: str, scheme: str, version: int, id: object = None, **kwargs: Any
     ) -> Record:
         """A db record for ``plate``; ``kwargs`` are stored too but must not collide with the record keys."""
         clash = _RECORD_KEYS.intersection(kwargs)
@@ -252,7 +252,7 @@ class PlateYamlSelector:
         country: str,
         scheme: str,
         version: int,
-        id: Any = None,
+        id: object = None,
         **kwargs: Any,
     ) -> Record:
         """:meth:`create_db_record` and :meth:`insert_into_db` in one; returns the record."""

@@ -22,7 +22,17 @@ import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, dataclass_transform, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Self,
+    TypeVar,
+    dataclass_transform,
+    get_args,
+    get_origin,
+)
 from uuid import UUID
 
 import orjson
@@ -211,7 +221,7 @@ def _escape_char(char: str) -> str:
     return f"\\u{code:04x}"
 
 
-def encode_json(value: Any) -> bytes:
+def encode_json(value: object) -> bytes:
     """JSON bytes exactly as the wire wants them: compact, ASCII only, lowercase ``\\uXXXX`` escapes."""
     data = orjson.dumps(value, default=_json_default)
     if data.isascii() and b"\x7f" not in data:
@@ -378,6 +388,7 @@ def _v1_root_init(self: Any, root: Any = PydanticUndefined, **data: Any) -> None
 
 
 if TYPE_CHECKING:
+    import zmq
     from pydantic._internal._model_construction import ModelMetaclass as _PydanticModelMetaclass
 else:  # the same class, without importing pydantic's private module at run time
     _PydanticModelMetaclass = type(BaseModel)
@@ -455,7 +466,7 @@ class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
         return self.model_dump(**kwargs)
 
     @classmethod
-    def parse_obj(cls, obj: Any) -> Any:
+    def parse_obj(cls, obj: object) -> Self:
         """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
         return cls.model_validate(obj)
 
@@ -516,7 +527,7 @@ def wire_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, exclude_none=True)
 
 
-def validate_as(cls: type[M], data: Any, **kwargs: Any) -> M:
+def validate_as(cls: type[M], data: object, **kwargs: Any) -> M:
     """``cls.model_validate(data, **kwargs)``, by a direct validator call if the class keeps pydantic's.
 
     Usage::  ``response = validate_as(AccessResponse, payload)``
@@ -545,7 +556,7 @@ class OpenModuleRootModel(RootModel[Any]):
         return self.model_dump(**kwargs)
 
     @classmethod
-    def parse_obj(cls, obj: Any) -> Any:
+    def parse_obj(cls, obj: object) -> Self:
         """pydantic-v1 style alias of ``model_validate()``, kept for existing services."""
         return cls.model_validate(obj)
 
@@ -588,7 +599,7 @@ class ZMQMessage(OpenModuleModel):
     def _name_default(cls, value: Any) -> Any:
         return _default_name() if value is None else value
 
-    def publish_on_topic(self, pub_socket: Any, topic: str) -> None:
+    def publish_on_topic(self, pub_socket: zmq.Socket[Any], topic: str) -> None:
         """Send this message as the two frames ``[topic, json]`` on a PUB socket (not thread-safe)."""
         assert isinstance(topic, str), "topic must be a str"
         pub_socket.send_multipart([topic.encode("utf-8"), self.json_bytes()])

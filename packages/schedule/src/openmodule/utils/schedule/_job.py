@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from dateutil import tz as _tz
@@ -183,12 +183,12 @@ def run_all(delay_seconds: int = 0) -> None:
     default_scheduler.run_all(delay_seconds=delay_seconds)
 
 
-def get_jobs(tag: Any = None) -> list[_upstream.Job]:
+def get_jobs(tag: Hashable | None = None) -> list[_upstream.Job]:
     """Jobs of the default scheduler (with ``tag``, if given)."""
     return default_scheduler.get_jobs(tag)
 
 
-def clear(tag: Any = None) -> None:
+def clear(tag: Hashable | None = None) -> None:
     """Delete jobs of the default scheduler (with ``tag``, if given)."""
     default_scheduler.clear(tag)
 
@@ -198,7 +198,7 @@ def cancel_job(job: _upstream.Job) -> None:
     default_scheduler.cancel_job(job)
 
 
-def next_run(tag: Any = None) -> _dt.datetime | None:
+def next_run(tag: Hashable | None = None) -> _dt.datetime | None:
     """When the default scheduler runs its next job (scheduler clock: naive system-local time)."""
     return default_scheduler.get_next_run(tag)
 
