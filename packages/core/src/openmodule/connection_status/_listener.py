@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openmodule.config import ServiceConfig
 from openmodule.connection_status._models import (
@@ -19,6 +19,9 @@ from openmodule.connection_status._models import (
 )
 from openmodule.dispatcher import MessageDispatcher
 from openmodule.messaging import RPCCaller
+
+if TYPE_CHECKING:  # redis is imported when the listener first uses it
+    import redis
 
 log = logging.getLogger("openmodule.connection_status")
 
@@ -64,7 +67,7 @@ class ConnectionStatusListener:
         rpc_client: RPCCaller | None = None,
         *,
         config: ServiceConfig | None = None,
-        redis_client: Any = None,
+        redis_client: redis.Redis | None = None,
         use_redis: bool = True,
         rpc_timeout: float | None = None,
         time_func: Callable[[], float] | None = None,
@@ -269,7 +272,7 @@ class ConnectionStatusListener:
                 from openmodule.utils.redis import redis_client
 
                 client = redis_client(config)
-            raw = client.get(key)
+            raw: Any = client.get(key)  # redis-py types sync and async results together
         except Exception as exc:  # redis down, auth error, ... -> the RPC is the next source
             log.info("connection status not readable from redis (%s), asking by RPC", exc)
             return None

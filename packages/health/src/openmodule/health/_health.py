@@ -369,7 +369,13 @@ class Health:
         self._violation(f"metric {metric_id!r} of type {metric.type.value} {problem}: {hint}", operation)
 
     def metric_set(
-        self, metric_id: str, value: Any, *, parent: bool = False, package: str | None = None, **labels: Any
+        self,
+        metric_id: str,
+        value: float | str | None,
+        *,
+        parent: bool = False,
+        package: str | None = None,
+        **labels: Any,
     ) -> None:
         """Sets the value of one label combination; ``None`` deletes it. Usage: ``metric_set("temp", 21.5)``"""
         with self._lock:

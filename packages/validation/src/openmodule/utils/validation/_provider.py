@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from openmodule.config import settings
+from openmodule.messaging import RunningCore
 from openmodule.models.validation import (
     VALIDATION_CHANNEL,
     VALIDATION_TYPE,
@@ -34,7 +35,7 @@ class Validation:
         QrVouchers(core).register_rpcs(rpc_server)
     """
 
-    def __init__(self, core: Any = None) -> None:
+    def __init__(self, core: RunningCore | None = None) -> None:
         self.core = core
 
     @property
