@@ -479,3 +479,63 @@ def test_a_handler_raising_an_exception_that_cannot_be_shown_is_reported_by_its_
     assert bus.loop.running
     assert bus.loop.drops == {"handler_error": 1}
     assert "raised <_Unprintable that cannot be shown>" in caplog.text
+
+
+def test_refresh_subscriptions_takes_in_a_subscription_that_just_arrived(context: zmq.Context) -> None:
+    # The broker's XSUB side, played by the test: it forwards a new subscription right after the
+    # publisher sent something, as when a service subscribes its RPC reply topic and calls at once.
+    xsub = context.socket(zmq.XSUB)
+    xsub.setsockopt(zmq.LINGER, 0)
+    xsub.setsockopt(zmq.RCVTIMEO, 1000)
+    endpoint = "inproc://refresh-test"
+    xsub.bind(endpoint)
+    publisher = Publisher(context, SimpleNamespace(NAME="t", BROKER_SUB=endpoint), linger=0)
+    try:
+        xsub.send(b"\x01warm")
+        for _ in range(100):  # until the publisher has taken in the first subscription
+            publisher.publish({"type": "x"}, "warm")
+            try:
+                if xsub.recv_multipart()[0] == b"warm":
+                    break
+            except zmq.Again:
+                pass
+        lost = []
+        for i in range(50):
+            topic = f"fresh-{i}"
+            publisher.publish({"type": "x"}, "warm")  # ZeroMQ reads the socket's subscriptions here ...
+            xsub.send(b"\x01" + topic.encode())  # ... so this one would only be seen a millisecond later
+            publisher.refresh_subscriptions()
+            publisher.publish({"type": "x", "n": i}, topic)
+            received = set()
+            try:
+                while topic.encode() not in received:
+                    received.add(xsub.recv_multipart()[0])
+            except zmq.Again:
+                lost.append(topic)
+        assert lost == []
+    finally:
+        publisher.close(0)
+        xsub.close(0)
+
+
+def test_find_publisher_behind_a_publish_callable(context: zmq.Context, config: SimpleNamespace) -> None:
+    from openmodule.messaging import find_publisher
+
+    publisher = Publisher(context, config, linger=0)
+    try:
+        owner = SimpleNamespace(publisher=publisher)
+        owner.publish = lambda message, topic: None
+        assert find_publisher(publisher) is publisher
+        assert find_publisher(publisher.publish) is publisher
+
+        class Core:
+            def __init__(self) -> None:
+                self.publisher = publisher
+
+            def publish(self, message: Any, topic: str) -> None:
+                publisher.publish(message, topic)
+
+        assert find_publisher(Core().publish) is publisher
+        assert find_publisher(lambda message, topic: None) is None
+    finally:
+        publisher.close(0)

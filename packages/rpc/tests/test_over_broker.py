@@ -614,3 +614,17 @@ def test_a_server_never_shut_down_does_not_block_the_context_termination(config,
     thread.join(10)
     assert not thread.is_alive()
     server.shutdown()  # still allowed afterwards
+
+
+def test_replies_take_in_the_callers_fresh_subscription_first(context, config, bus, make_server):
+    # A caller subscribes its reply topic just before its first request; the server's publisher must
+    # take that subscription in before replying (Publisher.refresh_subscriptions, tested in messaging).
+    from openmodule.rpc import RPCServer
+
+    shared = make_server()  # replies through bus.publisher.publish
+    assert shared._reply_publisher is bus.publisher
+    own = RPCServer(context)
+    try:
+        assert own._reply_publisher is own._own_publisher is not None
+    finally:
+        own.shutdown()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._loop import MessageLoop
 from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
-from openmodule.messaging._publisher import Publisher
+from openmodule.messaging._publisher import Publisher, find_publisher
 from openmodule.messaging._running import (
     NoRunningCore,
     RPCCaller,
@@ -55,6 +55,7 @@ __all__ = [
     "decode_frames",
     "drain_socket",
     "encode_message",
+    "find_publisher",
     "get_pub_socket",
     "get_sub_socket",
     "max_message_size",

@@ -73,6 +73,25 @@ class Publisher:
             finally:
                 lock.release()
 
+    def refresh_subscriptions(self) -> None:
+        """Make the socket take in the subscriptions the broker has forwarded to it; thread-safe.
+
+        Usage (before answering a request)::  ``publisher.refresh_subscriptions()``
+
+        A PUB socket drops what matches no subscription it knows, and ZeroMQ reads newly forwarded
+        subscriptions only now and then while sending (at most about once per millisecond): a message
+        on a topic subscribed a moment ago, sent right after another message, is lost. Call this before
+        a send that answers such a subscription (an RPC response: the caller subscribes its reply topic
+        just before its first request). It costs about one microsecond.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._socket.getsockopt(zmq.EVENTS)  # processes the socket's pending commands
+            except zmq.ZMQError:  # terminated context: nothing will be sent anyway
+                pass
+
     def _flush(self) -> None:
         # Holding the lock. The two sends send_multipart() would make, without its per-call type
         # checks of the frames (both are bytes here); the frames on the wire are the same.
@@ -108,3 +127,18 @@ class Publisher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def find_publisher(publish: Any) -> Publisher | None:
+    """The ``Publisher`` behind a publish callable: the publisher itself, its bound ``publish``, or the
+    ``publisher`` of the object the callable is bound to (``core.publish``); ``None`` if there is none.
+
+    Usage::  ``publisher = find_publisher(core.publish)``
+    """
+    if isinstance(publish, Publisher):
+        return publish
+    owner = getattr(publish, "__self__", None)
+    if isinstance(owner, Publisher):
+        return owner
+    candidate = getattr(owner, "publisher", None)
+    return candidate if isinstance(candidate, Publisher) else None

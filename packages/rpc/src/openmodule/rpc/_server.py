@@ -35,6 +35,7 @@ from openmodule.messaging import (
     BrokerLink,
     Publisher,
     drain_socket,
+    find_publisher,
     get_sub_socket,
     receive_drops,
     wait_for_input,
@@ -207,6 +208,9 @@ class RPCServer:
             self._own_publisher = Publisher(context, self._config)
             publish = self._own_publisher.publish
         self._publish = publish
+        # The caller subscribes its reply topic just before its first request: the publisher must take
+        # that subscription in before the reply goes out, or the reply is dropped (see refresh_subscriptions).
+        self._reply_publisher = self._own_publisher or find_publisher(publish)
         self.socket = get_sub_socket(context, self._config)
         # Connects again after a frame above MAX_MESSAGE_SIZE made ZeroMQ drop the connection for good.
         self._link = BrokerLink(self.socket, self._config.BROKER_PUB, receive_drops)
@@ -288,6 +292,8 @@ class RPCServer:
         if rpc_id is not None:
             message["rpc_id"] = rpc_id if isinstance(rpc_id, str) else str(rpc_id)
         message["response"] = response
+        if self._reply_publisher is not None:
+            self._reply_publisher.refresh_subscriptions()
         self._publish(message, RESPONSE_PREFIX + channel)
 
     def _error(self, channel: str, type: str, rpc_id: Any, status: RPCServerError, exception: str) -> None:
