@@ -156,3 +156,11 @@ class AccessServiceMixinTest(AccessServiceWithSessionsTestMixin):
         self.access_service.checked_out.wait_for_call()
         message = self.access_service.checked_out.call_args.args[0]
         assert message.exit_data["gate"] == "gate2" and message.access_id == "user-1"
+
+
+def test_the_sample_access_service_describes_its_rpc_handler():
+    # In a service's test run with the schema tooling loaded, an RPC handler without a docstring is refused
+    # ("You need to describe the RPC handler"): the sample service the mixins use must carry one.
+    from openmodule_test.access_service import TestAccessServiceWithSessions
+
+    assert (TestAccessServiceWithSessions.rpc_check_access.__doc__ or "").strip()

@@ -212,6 +212,8 @@ class TestAccessServiceWithSessions(AccessServiceWithSessions):
         self.message_processed = MockEvent()
 
     def rpc_check_access(self, request: Any, message: Any = None) -> AccessCheckResponse:
+        """Answers from the class-level access tables; the gates "exception", "empty", "offline" and
+        "error" simulate a failing, empty, offline and erroring service."""
         self.accessed.append(request)
         if request.gate == "exception":
             raise Exception("test_exception")
