@@ -129,7 +129,7 @@ class Publisher:
         self.close()
 
 
-def find_publisher(publish: Any) -> Publisher | None:
+def find_publisher(publish: object) -> Publisher | None:
     """The ``Publisher`` behind a publish callable: the publisher itself, its bound ``publish``, or the
     ``publisher`` of the object the callable is bound to (``core.publish``); ``None`` if there is none.
 
