@@ -12,7 +12,7 @@ import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import zmq
 from pydantic import BaseModel
@@ -22,7 +22,7 @@ from openmodule.config import ServiceConfig, validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
 from openmodule.core._dsgvo import copy_dsgvo_config
 from openmodule.health import Health, HealthHandlerType
-from openmodule.messaging import PING_PREFIX, MessageLoop, NoRunningCore, Publisher, set_running_core
+from openmodule.messaging import PING_PREFIX, MessageLoop, Publisher, set_running_core
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient
 from openmodule.threading import get_thread_wrapper
@@ -232,16 +232,13 @@ def core() -> OpenModuleCore:
 
     Usage: ``core().publish(message, "topic")``
 
-    Raises ``NoRunningCore`` (a ``RuntimeError``) when no core runs (before ``init_openmodule``, after
-    ``shutdown_openmodule``); ``core_or_none()`` asks without raising.
+    When no core runs (before ``init_openmodule``, after ``shutdown_openmodule``) it returns ``None``, as the
+    reference's ``core()`` did: deployed services ask ``if core() is not None``. The type says what holds
+    once a service has started; code that asks whether a core runs gets an honest ``OpenModuleCore | None``
+    from ``core_or_none()``.
     """
-    running = _core
-    if running is None:
-        raise NoRunningCore(
-            "core() needs a running openmodule core: call init_openmodule(settings) first "
-            "(core_or_none() returns None instead of raising)"
-        )
-    return running
+    # The runtime None is kept for compatibility; the type follows the normal use after init_openmodule.
+    return cast(OpenModuleCore, _core)
 
 
 def core_or_none() -> OpenModuleCore | None:
