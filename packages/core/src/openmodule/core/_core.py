@@ -18,7 +18,7 @@ import zmq
 from pydantic import BaseModel
 
 from openmodule.alert import AlertHandler
-from openmodule.config import ServiceConfig, validate_config_module
+from openmodule.config import ServiceConfig, is_debug, is_development, is_testing, validate_config_module
 from openmodule.connection_status import ConnectionStatusListener
 from openmodule.core._dsgvo import copy_dsgvo_config
 from openmodule.health import Health, HealthHandlerType
@@ -184,7 +184,7 @@ class OpenModuleCore:
         in TESTING from ``../src/database``."""
         from openmodule.database.database import Database  # optional part: imported only when used
 
-        if getattr(self.config, "TESTING", False):
+        if is_testing(self.config):
             kwargs.setdefault("alembic_path", "../src/database")
         # Only services with a database need DATABASE_FOLDER: it is not part of ServiceConfig.
         folder = getattr(self.config, "DATABASE_FOLDER")  # noqa: B009
@@ -321,7 +321,7 @@ def init_openmodule(
 
             init_logging(config)
         log.info("Service: %s (version:%s)", config.NAME, config.VERSION)
-        if getattr(config, "DEBUG", False):
+        if is_debug(config):
             log.warning(
                 "%s\nDEBUG mode is active: do not run it like this in production. Set DEBUG=False (or run "
                 "inside docker with a VERSION) to disable it.\n%s",
@@ -331,7 +331,7 @@ def init_openmodule(
         if wait_for_broker:
             instance.wait_for_broker(BROKER_TIMEOUT)
         if sentry is None:  # production only (sentry_sdk is imported only when it is used)
-            sentry = not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
+            sentry = not is_development(config)
             if not sentry:
                 log.info(
                     "DEBUG or TESTING is set: not activating sentry (errors are only logged; pass "
@@ -397,7 +397,7 @@ def shutdown_openmodule() -> None:
     log.info("shutting down openmodule core")
     done = threading.Event()
     config = instance.config
-    if not (getattr(config, "TESTING", False) or getattr(config, "DEBUG", False)):
+    if not is_development(config):
         threading.Thread(
             target=_last_will, args=(done, LAST_WILL_TIMEOUT), name="openmodule-last-will", daemon=True
         ).start()

@@ -30,7 +30,7 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
-from openmodule.config import ServiceConfig
+from openmodule.config import ServiceConfig, is_development
 from openmodule.models.base import ZMQMessage
 from openmodule.sentry._scrub import (
     FILTERED,
@@ -114,7 +114,7 @@ class ZeroMQTransport(Transport):
 
 def should_activate_sentry(config: ServiceConfig) -> bool:
     """Sentry is on in production: neither DEBUG nor TESTING."""
-    return not (getattr(config, "DEBUG", False) or getattr(config, "TESTING", False))
+    return not is_development(config)
 
 
 def sentry_environment(config: ServiceConfig) -> str:

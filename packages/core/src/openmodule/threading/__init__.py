@@ -22,6 +22,8 @@ import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from openmodule.config import is_testing
+
 __all__ = ["get_thread_wrapper"]
 
 P = ParamSpec("P")
@@ -55,7 +57,7 @@ def get_thread_wrapper(function: Callable[P, R], return_code: int = 10) -> Calla
             return None
         except BaseException:
             text = f"thread {threading.current_thread().name} crashed:\n{traceback.format_exc()}"
-            if _testing():
+            if is_testing():
                 try:
                     with open("thread_wrapper_error.log", "a") as f:
                         f.write(text)
@@ -68,12 +70,3 @@ def get_thread_wrapper(function: Callable[P, R], return_code: int = 10) -> Calla
             os._exit(return_code)
 
     return wrapper
-
-
-def _testing() -> bool:
-    from openmodule import config
-
-    try:
-        return bool(getattr(config.settings, "TESTING", False))
-    except Exception:  # no settings module: the environment decides
-        return config.testing()

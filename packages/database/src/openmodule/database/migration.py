@@ -33,6 +33,7 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from openmodule.config import is_development
 from openmodule.database._files import (
     EMPTY_SNAPSHOT,
     check_database_file,
@@ -124,17 +125,6 @@ PostDowngradeOp = _register_marker("post_downgrade", False)
 
 
 # -- env.py ----------------------------------------------------------------------------------------------------
-def _check_types_enabled() -> bool:
-    try:
-        from openmodule.config import settings
-
-        return bool(settings.DEBUG or settings.TESTING)
-    except Exception:  # no settings module in a bare alembic call: fall back to the environment
-        from openmodule import config
-
-        return bool(config.debug() or config.testing())
-
-
 def check_invalid_database_column_type(metadata: MetaData) -> None:
     """Raise ``InvalidColumnTypeError`` (an ``AssertionError``) for a plain ``DateTime`` column (use
     ``TZDateTime``: SQLite loses time zones)."""
@@ -164,7 +154,7 @@ def run_env_py(bases: Sequence[Any]) -> None:
     Usage (in ``alembic/env.py``): ``run_env_py([Base])``
     """
     metadata = _metadata_of(bases)
-    if _check_types_enabled():
+    if is_development():  # a bare alembic call has no settings module: the environment decides
         for m in metadata:
             check_invalid_database_column_type(m)
     from openmodule.database import env

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from openmodule.config import ServiceConfig
+from openmodule.config import ServiceConfig, is_development
 from openmodule.dispatcher import MessageDispatcher
 from openmodule.health._handler import HealthHandlerType, _GuardedCall, _Verdict
 from openmodule.models.health import (
@@ -180,7 +180,7 @@ class Health:
     # -- helpers -------------------------------------------------------------------------------------
     @property
     def _strict(self) -> bool:
-        return bool(getattr(self.config, "DEBUG", False) or getattr(self.config, "TESTING", False))
+        return is_development(self.config)
 
     def _package(self, parent: bool, package: str | None) -> str:
         if parent and package is not None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import zmq
 from pydantic import BaseModel
 
+from openmodule.config import is_testing
 from openmodule.dispatcher._drops import LOG_ERRORS, DropLog, invalid_input_summary, safe_repr
 from openmodule.dispatcher._executor import (
     BoundedExecutor,
@@ -39,13 +40,7 @@ def add_schema_recorder(recorder: Callable[..., Any]) -> None:
 def _record_schema(topic: str, message_class: type, handler: Any, filter: Any) -> None:
     if "Mock" in str(handler):
         return
-    try:
-        from openmodule.config import settings
-
-        testing = bool(settings.TESTING)
-    except Exception:  # no settings module: not a test run of a service
-        return
-    if not testing:
+    if not is_testing():
         return
     recorders = list(_schema_recorders)
     # The schema module is a higher layer: never import it, only use it if the process already did.

@@ -22,7 +22,7 @@ from uuid import UUID
 import pydantic
 import zmq
 
-from openmodule.config import ServiceConfig, settings
+from openmodule.config import ServiceConfig, is_testing, settings
 from openmodule.dispatcher import (
     BoundedExecutor,
     QueueFullError,
@@ -94,7 +94,7 @@ def _check_docstring(handler: Callable[..., Any]) -> None:
 
 def _record_schema(channel: str, type: str, request_class: type, response_class: type, handler: Any) -> None:
     """In TESTING, record the RPC for the schema docs (``openmodule.utils.schema``, if loaded)."""
-    if not getattr(settings, "TESTING", False):
+    if not is_testing():
         return
     # The schema module is a higher layer: never import it, only use it if the process already did.
     schema = getattr(sys.modules.get("openmodule.utils.schema"), "Schema", None)

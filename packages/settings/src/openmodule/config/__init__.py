@@ -43,6 +43,7 @@ from openmodule.config._lazy import (
     settings,
     validate_config_module,
 )
+from openmodule.config._mode import is_debug, is_development, is_testing
 from openmodule.config._service_config import ServiceConfig
 
 __all__ = [
@@ -66,6 +67,9 @@ __all__ = [
     "int",
     "is_bridged_master",
     "is_bridged_slave",
+    "is_debug",
+    "is_development",
+    "is_testing",
     "locale_dir",
     "log_level",
     "override_context",

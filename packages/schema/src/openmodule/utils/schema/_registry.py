@@ -16,20 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from openmodule.config import is_testing
+
 log = logging.getLogger("openmodule.utils.schema")
 
 REF_PREFIX = "#/components/schemas/"
 DEFAULT_FILE = "../schemas.json"
-
-
-def _testing() -> bool:
-    """True in a test run (``settings.TESTING``); a process without settings is not a test run."""
-    try:
-        from openmodule.config import settings
-
-        return bool(settings.TESTING)
-    except Exception:  # no settings module: e.g. a tool importing us outside of a service
-        return False
 
 
 def _unwrap(handler: Any) -> Any:
@@ -123,7 +115,7 @@ class SchemaClass:
         Schema.save_message("io", IoMessage, on_io, filter)
         Schema.to_file()              # merges into $SCHEMA_FILE or ../schemas.json
 
-    Every recording and writing method does nothing unless ``settings.TESTING`` is true.
+    Every recording and writing method does nothing unless ``openmodule.config.is_testing()`` is true.
     """
 
     def __init__(self) -> None:
@@ -142,7 +134,7 @@ class SchemaClass:
 
     def save_model(self, model: type[BaseModel]) -> None:
         """Remember a pydantic model class (documented under its class name)."""
-        if not _testing():
+        if not is_testing():
             return
         self._save_model(model)
 
@@ -166,7 +158,7 @@ class SchemaClass:
 
         ``validate``: assert that the handler has a docstring (its description in the schema).
         """
-        if not _testing():
+        if not is_testing():
             return
         if validate:
             _check_docstring(handler, "RPC")
@@ -188,7 +180,7 @@ class SchemaClass:
         Registrations of the same key with another message class, handler code or filter are all kept.
         ``validate``: assert that the handler has a docstring (its description in the schema).
         """
-        if not _testing():
+        if not is_testing():
             return
         if validate:
             _check_docstring(handler, "message")
@@ -266,7 +258,7 @@ class SchemaClass:
         paths and schemas unless they were recorded again. The file is replaced atomically under a lock,
         so test processes running at the same time neither corrupt nor lose each other's entries.
         """
-        if not _testing():
+        if not is_testing():
             return
         with self._lock:
             if not self.models:
