@@ -4,7 +4,8 @@
 - every shipped module is covered by a py.typed of its own package (never in a shared namespace folder);
 - every pyproject version is the root VERSION; sibling requirements are pinned exactly to it;
 - every openmodule* distribution installed in this venv comes from this repository, not an index;
-- each distribution's [project].dependencies cover exactly what its shipped code imports.
+- each distribution's [project].dependencies cover exactly what its shipped code imports;
+- no import cycle among the modules of a distribution (imports inside functions count too).
 """
 
 from __future__ import annotations
@@ -307,3 +308,103 @@ def test_tests_import_only_declared_siblings(folder: Path) -> None:
         if d.startswith(("openmodule", "<")) and d != me and d not in allowed
     )
     assert bad == [], f"{me}'s tests import siblings missing from its dependencies and `test` extra"
+
+
+# ---- no import cycle inside a distribution -------------------------------------------------------
+
+
+def _module_name(rel: str) -> str:
+    parts = rel[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def internal_imports(folder: Path) -> dict[str, dict[str, str]]:
+    """Module -> {module of the same distribution it imports: where}; imports inside functions included,
+    ``if TYPE_CHECKING:`` blocks not. ``from pkg import name`` is an import of ``pkg.name`` when that is a
+    module, else of ``pkg`` itself (its ``__init__``)."""
+    files = {_module_name(rel): f for rel, f in shipped_files(folder).items() if rel.endswith(".py")}
+    graph: dict[str, dict[str, str]] = {m: {} for m in files}
+    for module, f in files.items():
+        tree = ast.parse(f.read_text(), str(f))
+        parents = {c: p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+        package = module.split(".") if f.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package[: len(package) - (node.level - 1)]
+                    base = ".".join([*anchor, base] if base else anchor)
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
+            for target in targets:
+                if target in files and target != module and not _is_optional(node, parents):
+                    graph[module].setdefault(target, f"{f.relative_to(ROOT)}:{node.lineno}")
+    return graph
+
+
+def import_cycles(graph: dict[str, dict[str, str]]) -> list[list[str]]:
+    """Every cycle as one path ``[a, b, ..., a]`` per strongly connected group of modules (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in graph[module]:
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    cycles = []
+    for group in groups:
+        # the shortest cycle through the group's first module, for the message (breadth-first)
+        start = group[0]
+        paths = {start: [start]}
+        queue = [start]
+        while queue:
+            module = queue.pop(0)
+            if module != start and start in graph[module]:
+                cycles.append([*paths[module], start])
+                break
+            for target in sorted(graph[module]):
+                if target in group and target not in paths:
+                    paths[target] = [*paths[module], target]
+                    queue.append(target)
+    return cycles
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
+def test_no_import_cycle_inside_a_distribution(folder: Path) -> None:
+    graph = internal_imports(folder)
+    described = [
+        " -> ".join(f"{a} ({graph[a][b]})" for a, b in zip(cycle, cycle[1:], strict=False))
+        + f" -> {cycle[-1]}"
+        for cycle in import_cycles(graph)
+    ]
+    assert described == [], f"{folder.name} has import cycles (give its modules layers): {described}"
+
+
+def test_the_cycle_check_sees_a_lazy_import() -> None:
+    graph = {"a": {"b": "a.py:1"}, "b": {"c": "b.py:1"}, "c": {"a": "c.py:9 (inside a function)"}, "d": {}}
+    assert import_cycles(graph) == [["a", "b", "c", "a"]]
+    assert import_cycles({"a": {"b": ""}, "b": {}}) == []

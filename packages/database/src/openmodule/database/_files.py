@@ -8,6 +8,13 @@ import os
 import sqlite3
 import time
 
+from openmodule.database.errors import (
+    DatabaseNotWritableError,
+    InvalidDatabaseFileError,
+    MigrationConfigError,
+    MigrationError,
+)
+
 log = logging.getLogger("openmodule.database")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -20,8 +27,6 @@ def database_path(db_folder: str, name: str) -> str:
 
 def check_database_file(path: str) -> None:
     """Raise ``InvalidDatabaseFileError`` if ``path`` exists and is not an SQLite database (never modifies it)."""
-    from openmodule.database.errors import InvalidDatabaseFileError
-
     if not os.path.exists(path):
         return
     if os.path.isdir(path):
@@ -86,8 +91,6 @@ def environment_error(exc: BaseException, path: str) -> Exception | None:
     full disk, a file that cannot be opened, a lock held by another process for longer than the busy
     timeout - get a message that names the problem and what to do instead of "fix the revision".
     """
-    from openmodule.database.errors import DatabaseNotWritableError, InvalidDatabaseFileError, MigrationError
-
     error = _sqlite_error(exc)
     if error is None:
         return None
@@ -230,3 +233,18 @@ def restore_snapshot(path: str, snapshot: str) -> tuple[bool, str]:
             f"Restoring {source} FAILED ({exc!r}): the database may hold a half-migrated state; {fix} "
             "before restarting."
         )
+
+
+def check_alembic_path(alembic_path: str) -> None:
+    """Raise ``MigrationConfigError`` unless ``alembic_path`` holds ``alembic.ini`` and ``alembic/``."""
+    if not os.path.isdir(alembic_path):
+        raise MigrationConfigError(
+            f"The alembic folder {alembic_path} does not exist: pass alembic_path= or copy the template "
+            "(openmodule_makemigration --init <path>)"
+        )
+    for part in ("alembic.ini", "alembic"):
+        if not os.path.exists(os.path.join(alembic_path, part)):
+            raise MigrationConfigError(
+                f"{os.path.join(alembic_path, part)} is missing: the alembic folder needs alembic.ini and the "
+                "script folder alembic/ (see openmodule_makemigration --init)"
+            )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,12 +23,12 @@ from collections.abc import KeysView
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
 
+from openmodule.database._engine import BUSY_TIMEOUT, create_sqlite_engine
 from openmodule.database._files import (
+    check_alembic_path,
     check_database_file,
     database_path,
     environment_error,
@@ -90,50 +89,6 @@ class _DatabaseRegistry(dict[str, "Database"]):
 #: spelling of the path (``database_path(settings.DATABASE_FOLDER, settings.NAME) in active_databases``)
 active_databases: dict[str, Database] = _DatabaseRegistry()
 _registry_lock = threading.Lock()
-
-#: seconds SQLite waits for a lock held by another connection before "database is locked"
-BUSY_TIMEOUT = 30.0
-
-
-@event.listens_for(Engine, "connect")
-def _enable_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
-    # every SQLite connection of any engine (as in the reference): foreign keys are off by default in SQLite
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-
-def _configure_connection(dbapi_connection: Any, connection_record: Any) -> None:
-    # pysqlite's own transaction handling does not BEGIN before DDL and breaks SAVEPOINTs: turn it off and
-    # emit BEGIN ourselves (see _begin), the recipe of the SQLAlchemy SQLite dialect documentation
-    dbapi_connection.isolation_level = None
-    mode = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
-    if not mode or str(mode[0]).lower() != "wal":
-        log.warning("could not switch the database to WAL mode (journal_mode=%s)", mode and mode[0])
-    # FULL: a commit that returned is on disk, also after a power cut, not only after a process crash
-    dbapi_connection.execute("PRAGMA synchronous=FULL")
-    dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
-
-
-def _begin(conn: Connection) -> None:
-    # IMMEDIATE takes the write lock up front: a deferred read->write upgrade fails at once with "database is
-    # locked" when another process writes, while waiting for the write lock honours the busy timeout
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def create_sqlite_engine(path: str) -> Engine:
-    """An engine on ``path`` with the openmodule defaults: one shared connection (static pool) usable from all
-    threads, WAL journal, ``synchronous=FULL``, foreign keys on, busy timeout, real transactions.
-
-    Usage: ``engine = create_sqlite_engine("/data/sqlite/x.sqlite3")``
-    """
-    engine = create_engine(
-        f"sqlite:///{path}",
-        poolclass=StaticPool,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT},
-    )
-    event.listen(engine, "connect", _configure_connection)
-    event.listen(engine, "begin", _begin)
-    return engine
 
 
 class _ClosedSession(Session):
@@ -338,21 +293,6 @@ def get_database(database_folder: str, name: str, alembic_path: str | None = Non
     if existing is not None:
         return existing
     return Database(database_folder, name, alembic_path, **kwargs)
-
-
-def check_alembic_path(alembic_path: str) -> None:
-    """Raise ``MigrationConfigError`` unless ``alembic_path`` holds ``alembic.ini`` and ``alembic/``."""
-    if not os.path.isdir(alembic_path):
-        raise MigrationConfigError(
-            f"The alembic folder {alembic_path} does not exist: pass alembic_path= or copy the template "
-            "(openmodule_makemigration --init <path>)"
-        )
-    for part in ("alembic.ini", "alembic"):
-        if not os.path.exists(os.path.join(alembic_path, part)):
-            raise MigrationConfigError(
-                f"{os.path.join(alembic_path, part)} is missing: the alembic folder needs alembic.ini and the "
-                "script folder alembic/ (see openmodule_makemigration --init)"
-            )
 
 
 _ERRORS: dict[str, type[MigrationError]] = {

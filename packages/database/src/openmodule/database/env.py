@@ -11,14 +11,14 @@ from sqlalchemy import engine_from_config
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from openmodule.database._operations import process_revision_directives, render_item
+
 __all__ = ["run_migrations"]
 
 
 def run_migrations(target_metadata: Any) -> None:
     """Run the pending alembic command online on the connection the config carries (or the ini's URL)."""
     from alembic import context
-
-    from openmodule.database.migration import process_revision_directives, render_item
 
     assert not context.is_offline_mode(), "offline migrations are not supported by openmodule"
     config = context.config
@@ -29,19 +29,13 @@ def run_migrations(target_metadata: Any) -> None:
         )
     if isinstance(connectable, Engine):
         with connectable.connect() as connection:
-            _run(context, connection, target_metadata, render_item, process_revision_directives)
+            _run(context, connection, target_metadata)
             connection.commit()
     else:
-        _run(context, connectable, target_metadata, render_item, process_revision_directives)
+        _run(context, connectable, target_metadata)
 
 
-def _run(
-    context: Any,
-    connection: Connection,
-    target_metadata: Any,
-    render_item: Any,
-    process_revision_directives: Any,
-) -> None:
+def _run(context: Any, connection: Connection, target_metadata: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

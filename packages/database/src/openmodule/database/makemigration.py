@@ -45,7 +45,8 @@ def make_revision(path: str, message: str) -> list[str]:
     """Autogenerate a revision in ``path``; returns the created files (empty when the models are unchanged)."""
     from alembic import command
 
-    from openmodule.database.migration import _migration_engine, alembic_config, upgrade_database_file
+    from openmodule.database._engine import migration_engine
+    from openmodule.database.migration import alembic_config, upgrade_database_file
 
     path = os.path.abspath(path)
     with tempfile.TemporaryDirectory(prefix="om-makemigration-") as tmp:
@@ -58,7 +59,7 @@ def make_revision(path: str, message: str) -> list[str]:
         )
         if has_revisions:
             upgrade_database_file(db, path)
-        engine = _migration_engine(db)
+        engine = migration_engine(db)
         try:
             with engine.connect() as conn:
                 scripts = command.revision(alembic_config(path, conn), message=message, autogenerate=True)

@@ -19,31 +19,41 @@ import sqlite3
 import traceback
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 from alembic import command
-from alembic.autogenerate import renderers
-from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
-from alembic.operations import MigrateOperation, Operations
-from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
 
 from openmodule.config import is_development
+from openmodule.database import env
+from openmodule.database._engine import migration_engine
 from openmodule.database._files import (
     EMPTY_SNAPSHOT,
+    check_alembic_path,
     check_database_file,
     environment_error,
     make_backup,
     restore_snapshot,
 )
-from openmodule.database.custom_types import custom_types
-from openmodule.database.database import BUSY_TIMEOUT, _configure_connection, check_alembic_path
-from openmodule.database.errors import MigrationConfigError, MigrationError, UnknownRevisionError
+from openmodule.database._operations import (
+    PostDowngradeOp,
+    PostUpgradeOp,
+    PreDowngradeOp,
+    PreUpgradeOp,
+    drop_alembic_tmp_tables,
+    process_revision_directives,
+    render_item,
+)
+from openmodule.database.errors import (
+    InvalidColumnTypeError,
+    MigrationConfigError,
+    MigrationError,
+    UnknownRevisionError,
+)
 
 __all__ = [
     "alembic_config",
@@ -64,72 +74,10 @@ __all__ = [
 log = logging.getLogger("openmodule.database")
 
 
-# -- custom op.* operations of revision files ---------------------------------------------------------------
-def drop_alembic_tmp_tables(op: Any) -> None:
-    """Drop ``_alembic_tmp_*`` tables left behind by a batch migration that crashed (pre-transaction files)."""
-    conn = op.get_bind()
-    names = [
-        r[0]
-        for r in conn.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type='table' AND substr(name, 1, 13) = '_alembic_tmp_'"
-        )
-    ]
-    for name in names:
-        log.warning("dropping leftover table %s of a crashed migration", name)
-        op.execute(f'DROP TABLE "{name}"')
-
-
-class _MarkerOp(MigrateOperation):
-    op_name = ""
-    drops_tmp_tables = False
-
-    def __init__(self, *args: Any) -> None:
-        # 12.x generated op.pre_downgrade() but defined it with a positional argument: accept both
-        self.args = args
-
-    def reverse(self) -> MigrateOperation:
-        return type(self)()
-
-
-def _register_marker(name: str, drops: bool) -> type[_MarkerOp]:
-    cls = type(
-        f"_{name.title().replace('_', '')}Op", (_MarkerOp,), {"op_name": name, "drops_tmp_tables": drops}
-    )
-
-    def invoke(cls: type[_MarkerOp], operations: Operations, *args: Any) -> Any:
-        return operations.invoke(cls(*args))
-
-    invoke.__name__ = invoke.__qualname__ = name  # alembic's generated proxy calls op_cls.<__name__>
-    setattr(cls, name, classmethod(invoke))
-    Operations.register_operation(name)(cls)
-
-    @Operations.implementation_for(cls)
-    def _implementation(operations: Operations, operation: _MarkerOp) -> None:
-        if operation.drops_tmp_tables:
-            drop_alembic_tmp_tables(operations)
-            # no effect inside a transaction (our migration engine already turned foreign keys off before
-            # BEGIN); kept for migrations run on a connection without transaction
-            operations.execute("PRAGMA foreign_keys=OFF")
-
-    @renderers.dispatch_for(cls)
-    def _render(autogen_context: Any, operation: _MarkerOp) -> str:
-        return f"op.{name}()"
-
-    return cls
-
-
-PreUpgradeOp = _register_marker("pre_upgrade", True)
-PostUpgradeOp = _register_marker("post_upgrade", False)
-PreDowngradeOp = _register_marker("pre_downgrade", True)
-PostDowngradeOp = _register_marker("post_downgrade", False)
-
-
 # -- env.py ----------------------------------------------------------------------------------------------------
 def check_invalid_database_column_type(metadata: MetaData) -> None:
     """Raise ``InvalidColumnTypeError`` (an ``AssertionError``) for a plain ``DateTime`` column (use
     ``TZDateTime``: SQLite loses time zones)."""
-    from openmodule.database.errors import InvalidColumnTypeError
-
     for table in metadata.tables.values():
         for column in table.columns:
             if isinstance(column.type, DateTime):
@@ -157,8 +105,6 @@ def run_env_py(bases: Sequence[Any]) -> None:
     if is_development():  # a bare alembic call has no settings module: the environment decides
         for m in metadata:
             check_invalid_database_column_type(m)
-    from openmodule.database import env
-
     env.run_migrations(metadata)
 
 
@@ -172,34 +118,6 @@ def register_bases(bases: Sequence[Any] | Any) -> None:
     if not isinstance(bases, list | tuple):
         bases = [bases]
     run_env_py(bases)
-
-
-def render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
-    """Render custom column types by repr and import them from their module in autogenerated revisions."""
-    if type_ == "type" and type(obj) in custom_types:
-        cls = type(obj)
-        autogen_context.imports.add(f"from {custom_types[cls]} import {cls.__name__}")
-        return repr(obj)
-    return False
-
-
-def process_revision_directives(
-    context: MigrationContext, revision: object, directives: list[MigrationScript]
-) -> None:
-    """Drop empty autogenerated revisions; wrap the others in ``op.pre_upgrade()`` ... ``op.post_upgrade()``."""
-    if not directives:
-        return
-    script = directives[0]
-    if all(ops.is_empty() for ops in script.upgrade_ops_list):
-        log.info("no changes in the models: no revision created")
-        directives[:] = []
-        return
-    for upgrade in script.upgrade_ops_list:
-        upgrade.ops.insert(0, PreUpgradeOp())
-        upgrade.ops.append(PostUpgradeOp())
-    for downgrade in script.downgrade_ops_list:
-        downgrade.ops.insert(0, PreDowngradeOp())
-        downgrade.ops.append(PostDowngradeOp())
 
 
 # -- running migrations ---------------------------------------------------------------------------------------
@@ -222,20 +140,6 @@ def migrate_database(connection: Connection | Engine, alembic_path: str | None =
     Usage: ``migrate_database(engine, "database")``
     """
     command.upgrade(alembic_config(alembic_path, connection), "head")
-
-
-def _migration_engine(path: str) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT})
-    event.listen(engine, "connect", _configure_connection)
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # foreign keys can only be switched outside a transaction; the whole upgrade is one transaction, so
-        # a crash or an error at any point leaves the file as it was
-        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _script_heads(config: Config, alembic_path: str) -> tuple[ScriptDirectory, tuple[str, ...]]:
@@ -285,7 +189,7 @@ def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | No
     # what a failure restores: the backup file, or EMPTY_SNAPSHOT; None until the migration starts
     snapshot: str | None = None
     current: list[str] = []
-    engine = _migration_engine(path)
+    engine = migration_engine(path)
     try:
         with engine.connect() as conn:
             trans = conn.begin()

@@ -22,8 +22,6 @@ from openmodule.config._functions import (
     debug,
     dev_device,
     dist_folder,
-    is_bridged_master,
-    is_bridged_slave,
     locale_dir,
     log_level,
     resource,
@@ -43,7 +41,13 @@ from openmodule.config._lazy import (
     settings,
     validate_config_module,
 )
-from openmodule.config._mode import is_debug, is_development, is_testing
+from openmodule.config._readers import (
+    is_bridged_master,
+    is_bridged_slave,
+    is_debug,
+    is_development,
+    is_testing,
+)
 from openmodule.config._service_config import ServiceConfig
 
 __all__ = [

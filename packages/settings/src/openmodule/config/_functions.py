@@ -181,18 +181,6 @@ def run_checks() -> bool:
     return debug() or testing()
 
 
-def is_bridged_master() -> bool:
-    """True on the bridged master device (``COMPUTE_ID == 1``); reads the lazy settings, so overrides apply."""
-    from openmodule.config._lazy import settings
-
-    return bool(settings.COMPUTE_ID == 1)
-
-
-def is_bridged_slave() -> bool:
-    """True on a bridged slave device (``COMPUTE_ID != 1``)."""
-    return not is_bridged_master()
-
-
 # PyYAML has no type information in the dev venv (no stubs): its classes are Any to mypy.
 class _SafeLoaderIgnoringUnknownTags(_pyyaml.SafeLoader):  # type: ignore[misc]
     """A safe loader that turns unknown tags (``!secret`` ...) into None instead of failing."""

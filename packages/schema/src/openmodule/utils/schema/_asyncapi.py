@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from openmodule.utils.schema._registry import REF_PREFIX
+from openmodule.utils.schema._refs import REF_PREFIX
 
 _SUFFIX = re.compile(r" - \d+$")
 

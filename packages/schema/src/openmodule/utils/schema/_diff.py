@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openmodule.utils.schema._asyncapi import Operation, read_operations
-from openmodule.utils.schema._registry import REF_PREFIX
+from openmodule.utils.schema._refs import REF_PREFIX
 
 
 @dataclass

@@ -17,10 +17,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from openmodule.config import is_testing
+from openmodule.utils.schema._refs import REF_PREFIX
 
 log = logging.getLogger("openmodule.utils.schema")
 
-REF_PREFIX = "#/components/schemas/"
+
 DEFAULT_FILE = "../schemas.json"
 
 

@@ -1,9 +1,9 @@
-"""The one answer to "is this a test run?" and "is this a debug run?" for the code of every distribution.
+"""Answers read from the lazy settings, which the settings module and test overrides may change.
 
-``testing()`` and ``debug()`` read the environment (they compute the defaults of ``TESTING`` and ``DEBUG``);
-the service's settings module and test overrides may change those settings. Code that must behave
-differently in a test or debug run asks :func:`is_testing` / :func:`is_debug` instead, so that every
-distribution answers the same way.
+Among them the one answer to "is this a test run?" and "is this a debug run?" for the code of every
+distribution: ``testing()`` and ``debug()`` read the environment (they compute the defaults of ``TESTING`` and
+``DEBUG``); code that must behave differently in a test or debug run asks :func:`is_testing` /
+:func:`is_debug` instead, so that every distribution answers the same way.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from openmodule.config._functions import debug, testing
+from openmodule.config._lazy import settings
 
-__all__ = ["is_debug", "is_development", "is_testing"]
+__all__ = ["is_bridged_master", "is_bridged_slave", "is_debug", "is_development", "is_testing"]
 
 
 def _flag(name: str, config: object | None, from_environment: Callable[[], bool]) -> bool:
     if config is None:
-        from openmodule.config._lazy import settings
-
         config = settings
     try:
         return bool(getattr(config, name, False))
@@ -53,3 +52,13 @@ def is_development(config: object | None = None) -> bool:
     Usage: ``if config.is_development(self.config): raise AssertionError(...)``
     """
     return is_debug(config) or is_testing(config)
+
+
+def is_bridged_master() -> bool:
+    """True on the bridged master device (``COMPUTE_ID == 1``); reads the lazy settings, so overrides apply."""
+    return bool(settings.COMPUTE_ID == 1)
+
+
+def is_bridged_slave() -> bool:
+    """True on a bridged slave device (``COMPUTE_ID != 1``)."""
+    return not is_bridged_master()
