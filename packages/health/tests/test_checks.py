@@ -155,3 +155,15 @@ def test_templates_are_per_instance(make_health):
     first.add_check_template("t", "T")
     with pytest.raises(KeyError):
         second.update_template_packages("t", ["a"])
+
+
+def test_the_next_warning_says_how_many_were_left_out(make_health, make_config, caplog):
+    prod, _ = make_health(make_config(TESTING=False, DEBUG=False))
+    with caplog.at_level(logging.WARNING, "openmodule.health"):
+        for _ in range(7):
+            prod.check_fail("nope")
+        prod._ratelog.interval = 0  # the next interval
+        prod.check_fail("nope")
+    messages = [r.getMessage() for r in caplog.records if "does not exist" in r.getMessage()]
+    assert len(messages) == 2
+    assert messages[1].endswith("(6 more since the last report)")

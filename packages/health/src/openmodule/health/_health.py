@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from openmodule.config import ServiceConfig, is_development
-from openmodule.dispatcher import MessageDispatcher
+from openmodule.dispatcher import MessageDispatcher, RateLimitedLog
 from openmodule.health._handler import HealthHandlerType, _GuardedCall, _Verdict
 from openmodule.models.health import (
     HealthCheck,
@@ -88,24 +88,6 @@ class _Metric:
     package: str = ""
 
 
-class _RateLimitedLog:
-    """Logs the same kind of problem at most once per ``interval`` seconds (bad input must not flood logs)."""
-
-    def __init__(self, interval: float = 10.0) -> None:
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, key: str, level: int, msg: str, *args: Any, exc_info: Any = None) -> None:
-        now = time.monotonic()
-        with self._lock:
-            last = self._last.get(key)
-            if last is not None and now - last < self._interval:
-                return
-            self._last[key] = now
-        log.log(level, msg, *args, exc_info=exc_info)
-
-
 class Health:
     """The health endpoint of a service: answers ``healthz`` pings with a pong of its checks and metrics.
 
@@ -157,7 +139,7 @@ class Health:
         # One lock for checks, metrics and pong building: services update them from any thread.
         self._lock = threading.RLock()
         self._guarded_call = _GuardedCall()
-        self._ratelog = _RateLimitedLog()
+        self._ratelog = RateLimitedLog(log)
         self.dispatcher = dispatcher
         self._listener = dispatcher.register_handler(
             PING_TOPIC, HealthPingMessage, self._on_ping, register_schema=False
@@ -208,7 +190,7 @@ class Health:
         # log is rate-limited per message and operation, so every misused call site is reported once.
         if self._strict:
             raise ValueError(msg)
-        self._ratelog(f"{operation}:{msg}", logging.ERROR, "%s", msg)
+        self._ratelog.log("%s", msg, key=f"{operation}:{msg}", level=logging.ERROR)
 
     # -- checks --------------------------------------------------------------------------------------
     def add_check(
@@ -275,7 +257,7 @@ class Health:
                 msg = f"health check {key[0]!r} of package {key[1]!r} does not exist: call add_check first"
                 if self._strict:
                     raise AssertionError(msg)
-                self._ratelog("check:" + msg, logging.WARNING, "%s", msg)
+                self._ratelog.log("%s", msg, key="check:" + msg, level=logging.WARNING)
                 return
             check.state = state
             check.message = None if state != HealthCheckState.fail or message is None else str(message)
@@ -535,9 +517,11 @@ class Health:
             return None
         verdict, exc = self._guarded_call(handler, self.handler_timeout)
         if exc is not None:
-            self._ratelog("handler-exc", logging.ERROR, "health handler raised", exc_info=exc)
+            self._ratelog.log("health handler raised", key="handler-exc", level=logging.ERROR, exc_info=exc)
         elif not verdict.ok:
-            self._ratelog("handler:" + str(verdict.message), logging.WARNING, "health: %s", verdict.message)
+            self._ratelog.log(
+                "health: %s", verdict.message, key="handler:" + str(verdict.message), level=logging.WARNING
+            )
         return verdict
 
     def build_pong(self) -> HealthPongMessage:
@@ -569,7 +553,9 @@ class Health:
             pong = self.build_pong()
         except Exception:
             # Never stay silent: a poller that gets no pong marks the service dead.
-            self._ratelog("build", logging.ERROR, "could not build the health pong", exc_info=True)
+            self._ratelog.log(
+                "could not build the health pong", key="build", level=logging.ERROR, exc_info=True
+            )
             pong = HealthPongMessage(
                 name=str(self.config.NAME),
                 pong=HealthPongPayload(

@@ -34,16 +34,19 @@ from openmodule.dispatcher._executor import (
     handler_queue_limit,
     is_multi_threaded,
 )
+from openmodule.dispatcher._ratelimit import ExcInfo, RateLimitedLog
 
 __all__ = [
     "DEFAULT_QUEUE_LIMIT",
     "BoundedExecutor",
     "DropLog",
     "DummyExecutor",
+    "ExcInfo",
     "EventListener",
     "MessageDispatcher",
     "MessageListener",
     "QueueFullError",
+    "RateLimitedLog",
     "SubscribingMessageDispatcher",
     "ZMQMessageDispatcher",
     "add_schema_recorder",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import typing
 from collections import Counter
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 from pydantic_core import core_schema
+
+from openmodule.dispatcher._ratelimit import RateLimitedLog
 
 #: Longest text (in characters) of a value a drop report quotes: topic and detail are cut to it.
 MAX_DETAIL = 2000
@@ -187,7 +188,8 @@ class DropLog:
     """Counts drops per reason and logs the first ``burst`` drops of each reason per ``interval`` seconds.
 
     A single bad message is always reported (with its reason); a flood adds at most ``burst`` lines per
-    reason and interval, and the next report says how many were left out.
+    reason and interval, and the next report says how many were left out (a ``RateLimitedLog`` keyed by
+    reason).
 
     Usage::
 
@@ -201,13 +203,27 @@ class DropLog:
 
     def __init__(self, log: logging.Logger, interval: float = 10.0, burst: int = 5) -> None:
         self.log = log
-        self.interval = interval
-        self.burst = burst
         self.counts: Counter[str] = Counter()
-        # reason -> (start of its current interval, reports made in it)
-        self._window: dict[str, tuple[float, int]] = {}
-        self._suppressed: Counter[str] = Counter()
+        self._limit = RateLimitedLog(log, logging.ERROR, interval, burst)
         self._lock = threading.Lock()
+
+    @property
+    def interval(self) -> float:
+        """Seconds of one reporting interval (may be changed at any time)."""
+        return self._limit.interval
+
+    @interval.setter
+    def interval(self, value: float) -> None:
+        self._limit.interval = value
+
+    @property
+    def burst(self) -> int:
+        """Reports per reason and interval (may be changed at any time)."""
+        return self._limit.burst
+
+    @burst.setter
+    def burst(self, value: int) -> None:
+        self._limit.burst = value
 
     def drop(
         self,
@@ -218,28 +234,23 @@ class DropLog:
         exc_info: bool = False,
         level: int = logging.ERROR,
     ) -> None:
-        now = time.monotonic()
+        """Count a dropped message and report it unless its reason is over the limit."""
         with self._lock:
             self.counts[reason] += 1
-            start, reported = self._window.get(reason, (now, 0))
-            if now - start >= self.interval:
-                start, reported = now, 0
-            if reported >= self.burst:
-                self._suppressed[reason] += 1
-                return
-            self._window[reason] = (start, reported + 1)
-            suppressed = self._suppressed.pop(reason, 0)
-        more = f" ({suppressed} more since the last report)" if suppressed else ""
+        left_out = self._limit.admit(reason)
+        if left_out is None:
+            return
         self.log.log(
             level,
             "dropped message (%s) on topic %r: %s%s",
             reason,
             topic if topic is None else clip(topic, 200),
             clip(detail),
-            more,
+            self._limit.more(left_out),
             exc_info=exc_info,
         )
 
     def snapshot(self) -> dict[str, int]:
+        """The drop counts per reason, as a plain dict."""
         with self._lock:
             return dict(self.counts)

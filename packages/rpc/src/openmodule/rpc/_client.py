@@ -16,14 +16,13 @@ from uuid import UUID
 import pydantic
 
 from openmodule.config import settings
-from openmodule.dispatcher import MessageDispatcher
+from openmodule.dispatcher import MessageDispatcher, RateLimitedLog
 from openmodule.messaging import running_core, wait_for_connection
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCErrorResult, RPCResponse
 from openmodule.models.rpc import RPCServerError as _Status
 from openmodule.rpc import _errors
 from openmodule.rpc._pending import LATE, PendingCalls
-from openmodule.rpc._ratelimit import RateLimitedLog
 from openmodule.rpc._topics import channel_to_request_topic, channel_to_response_topic
 
 log = logging.getLogger("openmodule.rpc.client")

@@ -26,6 +26,7 @@ from openmodule.config import ServiceConfig, is_testing, settings
 from openmodule.dispatcher import (
     BoundedExecutor,
     QueueFullError,
+    RateLimitedLog,
     clip,
     handler_queue_limit,
     invalid_input_summary,
@@ -43,7 +44,6 @@ from openmodule.messaging import (
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
-from openmodule.rpc._ratelimit import RateLimitedLog
 from openmodule.rpc._topics import REQUEST_PREFIX, RESPONSE_PREFIX, channel_to_request_topic
 
 log = logging.getLogger("openmodule.rpc.server")
