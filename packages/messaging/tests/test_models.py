@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import importlib
+import site
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -221,19 +225,15 @@ def test_cost_entry_coercion(entry_type: str, value: object, expected: object) -
     assert entry.value == expected
 
 
-def test_datetime_fields_without_the_validator_warn_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A warning, never an error: third-party models built on OpenModuleModel must always import.
+def test_a_services_own_datetime_field_without_the_validator_fails_in_testing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The reference's rule for the service's own models: an AssertionError at class definition.
     monkeypatch.setenv("TESTING", "true")
-    with pytest.warns(
-        NaiveDatetimeWarning, match=r"Bad\.at is a datetime without the timezone validator"
-    ) as info:
+    with pytest.raises(AssertionError, match=r"Bad\.at is a datetime without .*timezone_validator\('at'\)"):
 
         class Bad(OpenModuleModel):
             at: datetime
-
-    assert info[0].filename == __file__  # points at the class statement
-    aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
-    assert Bad(at=aware).at == aware
 
     class Good(OpenModuleModel):
         at: Datetime
@@ -244,6 +244,30 @@ def test_datetime_fields_without_the_validator_warn_in_testing(monkeypatch: pyte
     aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     good = Good(at=aware, legacy=aware)
     assert (good.at, good.legacy) == (datetime(2024, 1, 1), datetime(2024, 1, 1))
+
+
+def test_an_installed_packages_datetime_field_without_the_validator_only_warns(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A model of an installed distribution (site-packages) is not the service's to fix: it must import.
+    site_packages = tmp_path / "site-packages"
+    (site_packages / "vendor_models").mkdir(parents=True)
+    module = site_packages / "vendor_models" / "__init__.py"
+    module.write_text(
+        "from datetime import datetime\n"
+        "from openmodule.models.base import OpenModuleModel\n\n"
+        "class Tariff(OpenModuleModel):\n"
+        "    valid_from: datetime\n"
+    )
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(site_packages)])
+    monkeypatch.syspath_prepend(str(site_packages))
+    monkeypatch.setenv("TESTING", "true")
+    with pytest.warns(NaiveDatetimeWarning, match=r"Tariff\.valid_from is a datetime without") as info:
+        vendor = importlib.import_module("vendor_models")
+    monkeypatch.delitem(sys.modules, "vendor_models")
+    assert info[0].filename == str(module)  # points at the class statement
+    aware = datetime(2024, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert vendor.Tariff(valid_from=aware).valid_from == aware  # kept as given
 
 
 def test_json_bytes_direct_path_equals_dict_and_honours_overrides() -> None:

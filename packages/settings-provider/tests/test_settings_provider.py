@@ -193,3 +193,26 @@ def test_needs_a_core_or_explicit_dependencies(bus):
     bus.server.values[("common/currency", "")] = "EUR"
     assert explicit.get("common/currency") == "EUR"
     explicit.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["TESTING", "DEBUG", "production"])
+def test_the_settings_models_import_on_our_models_in_every_mode(mode: str) -> None:
+    # arivo-settings-models builds its models on OpenModuleModel; some of its datetime fields lack the
+    # naive-UTC validator. In TESTING/DEBUG that is a warning for an installed package, never an error.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TESTING", "DEBUG")}
+    if mode != "production":
+        env[mode] = "true"
+    code = (
+        "import warnings; warnings.simplefilter('always')\n"
+        "import settings_models.settings.common as common\n"
+        "from openmodule.models.base import OpenModuleModel\n"
+        "assert issubclass(common.Gate, OpenModuleModel)\n"
+        "print(common.Gate(gate='g1', name='Entry', type='entry').gate)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "g1"

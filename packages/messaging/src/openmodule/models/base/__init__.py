@@ -60,6 +60,7 @@ __all__ = [
     "Direction",
     "EmptyModel",
     "Gateway",
+    "NaiveDatetimeError",
     "NaiveDatetimeWarning",
     "OpenModuleModel",
     "OpenModuleRootModel",
@@ -247,7 +248,35 @@ _NAIVE_UTC_VALIDATORS = (_to_naive_utc, _datetime_wrap, _timestamp_wrap)
 
 
 class NaiveDatetimeWarning(UserWarning):
-    """A model (checked in DEBUG/TESTING) has a ``datetime`` field without the naive-UTC validator."""
+    """A model of an installed package (checked in DEBUG/TESTING) has a ``datetime`` field without the
+    naive-UTC validator."""
+
+
+class NaiveDatetimeError(AssertionError):
+    """A service's own model (checked in DEBUG/TESTING) has a ``datetime`` field without the naive-UTC
+    validator: the reference's check, an ``AssertionError`` at class definition."""
+
+
+def _installed_package_paths() -> tuple[str, ...]:
+    import site
+    import sysconfig
+
+    paths = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib"), *site.getsitepackages()}
+    user_site = site.getusersitepackages()
+    if isinstance(user_site, str):
+        paths.add(user_site)
+    return tuple(os.path.join(os.path.realpath(p), "") for p in paths if p)
+
+
+def _from_installed_package(cls: type) -> bool:
+    """Is ``cls`` defined by an installed distribution (site-packages), not by the code under test?"""
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    return os.path.realpath(path).startswith(_installed_package_paths())
 
 
 def _find_stacklevel() -> int:
@@ -274,13 +303,16 @@ def _check_datetime_fields(cls: type[BaseModel]) -> None:
         if field.metadata and any(getattr(m, "func", None) in _NAIVE_UTC_VALIDATORS for m in field.metadata):
             continue
         if not _has_naive_utc_validator(annotation):
-            warnings.warn(
+            problem = (
                 f"{cls.__module__}.{cls.__qualname__}.{name} is a datetime without the timezone validator: "
                 "aware datetimes are kept as they are instead of being normalized to naive UTC. Annotate it "
-                f"with openmodule.models.base.Datetime (or add timezone_validator({name!r})).",
-                NaiveDatetimeWarning,
-                stacklevel=_find_stacklevel(),
+                f"with openmodule.models.base.Datetime (or add timezone_validator({name!r}))."
             )
+            # The service's own models are held to the rule (as in the reference); a model of an
+            # installed package is not the service's to fix and must always import: a warning.
+            if not _from_installed_package(cls):
+                raise NaiveDatetimeError(problem)
+            warnings.warn(problem, NaiveDatetimeWarning, stacklevel=_find_stacklevel())
 
 
 def _strict_models() -> bool:
@@ -450,6 +482,8 @@ class OpenModuleModel(BaseModel, metaclass=_OpenModuleModelMetaclass):
         if _strict_models():
             try:
                 _check_datetime_fields(cls)
+            except NaiveDatetimeError:
+                raise
             except Exception as exc:  # a development aid: it must never keep a model from being defined
                 warnings.warn(
                     f"could not check the datetime fields of {cls.__qualname__}: {exc!r}", stacklevel=2
