@@ -274,7 +274,7 @@ def _from_installed_package(cls: type) -> bool:
 
     module = sys.modules.get(cls.__module__)
     path = getattr(module, "__file__", None)
-    if not path:
+    if not isinstance(path, str):
         return False
     return os.path.realpath(path).startswith(_installed_package_paths())
 
