@@ -351,7 +351,7 @@ def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamesp
     for value in (1, 2, 3):
         bus.publisher.publish(Demo(value=value), "burst")
     wait_until(lambda: len(events) == 6, message="three handlers and their callbacks")
-    loop_thread = bus.loop._thread.ident
+    loop_thread = bus.loop._receiver.thread.ident
     assert {ident for _, _, ident in events} == {loop_thread}
     for value in (1, 2, 3):
         assert events.index(("handler", value, loop_thread)) < events.index(("after", value, loop_thread))

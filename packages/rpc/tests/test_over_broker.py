@@ -105,7 +105,7 @@ def test_malformed_envelopes_never_stop_the_server(echo_server, raw, bus, models
     )
     topic, reply = raw.receive()
     assert reply["rpc_id"] == rpc_id and reply["response"] == {"value": 2, "text": "", "status": "ok"}
-    assert echo_server._thread.is_alive()
+    assert echo_server._receiver.running
     assert bus.client.rpc("echo", "echo", models.EchoRequest(value=3), models.EchoResponse).value == 3
 
 
@@ -269,7 +269,7 @@ def test_server_with_own_publisher(context, config, bus, wait_served, models):
         assert bus.client.rpc("own", "echo", models.EchoRequest(value=4), models.EchoResponse).value == 4
     finally:
         server.shutdown()
-    assert not server._thread.is_alive()
+    assert not server._receiver.running
 
 
 def test_client_shutdown_unregisters(bus, echo_server, models):
@@ -461,7 +461,7 @@ def test_a_request_above_max_message_size_is_refused_and_the_server_keeps_servin
         # reconnects are lost with the connection)
         wait_served(server, "big")
         assert bus.client.rpc("big", "echo", models.EchoRequest(value=2), models.EchoResponse).value == 2
-    assert server._link.reconnects >= 1
+    assert server._receiver.link.reconnects >= 1
     assert server.counts["ok"] >= 3 and server.counts["validation_error"] == 0
 
 

@@ -20,6 +20,7 @@ from openmodule.messaging._drain import drain_socket, wait_for_input
 from openmodule.messaging._loop import MessageLoop
 from openmodule.messaging._ping import PING_PREFIX, wait_for_connection
 from openmodule.messaging._publisher import Publisher, find_publisher
+from openmodule.messaging._receive import ReceiveLoop
 from openmodule.messaging._running import (
     NoRunningCore,
     RPCCaller,
@@ -51,6 +52,7 @@ __all__ = [
     "NoRunningCore",
     "Publisher",
     "RPCCaller",
+    "ReceiveLoop",
     "RunningCore",
     "decode_frames",
     "drain_socket",

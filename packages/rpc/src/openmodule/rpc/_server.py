@@ -7,12 +7,11 @@ import functools
 import inspect
 import json
 import logging
-import os
 import sys
 import threading
 import time
 import warnings
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -32,15 +31,7 @@ from openmodule.dispatcher import (
     invalid_input_summary,
     safe_repr,
 )
-from openmodule.messaging import (
-    BrokerLink,
-    Publisher,
-    drain_socket,
-    find_publisher,
-    get_sub_socket,
-    receive_drops,
-    wait_for_input,
-)
+from openmodule.messaging import Publisher, ReceiveLoop, find_publisher
 from openmodule.models.base import validate_as, wire_dict
 from openmodule.models.rpc import RPCRequest, RPCServerError
 from openmodule.rpc._filters import FilterEntry, RPCFilter, should_process
@@ -194,15 +185,6 @@ class RPCServer:
         self._bad_input = RateLimitedLog(log, logging.WARNING)
         self._errors = RateLimitedLog(log, logging.ERROR)
         self._lock = threading.Lock()
-        # Guards the wake pipe's lifetime: a write to a closed (and reused) fd would hit another file.
-        self._wake_lock = threading.Lock()
-        self._stopping = False
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        self._ops: deque[bytes] = deque()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
         self._own_publisher: Publisher | None = None
         if publish is None:
             self._own_publisher = Publisher(context, self._config)
@@ -211,9 +193,18 @@ class RPCServer:
         # The caller subscribes its reply topic just before its first request: the publisher must take
         # that subscription in before the reply goes out, or the reply is dropped (see refresh_subscriptions).
         self._reply_publisher = self._own_publisher or find_publisher(publish)
-        self.socket = get_sub_socket(context, self._config)
-        # Connects again after a frame above MAX_MESSAGE_SIZE made ZeroMQ drop the connection for good.
-        self._link = BrokerLink(self.socket, self._config.BROKER_PUB, receive_drops)
+        # The request loop: its own SUB socket and thread (the one receive loop of openmodule.messaging).
+        self._receiver = ReceiveLoop(
+            context,
+            self._config,
+            self._handle,
+            name="rpc-server",
+            wanted=self._request_topics.__contains__,
+            # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
+            poll_timeout_ms=_POLL_MS,
+            on_context_terminated=self._context_terminated,
+        )
+        self.socket = self._receiver.socket
         if filter_resource and not self._setting("RESOURCE"):
             log.error(
                 "RPC server filters by resource but RESOURCE is empty: all RPC requests will be processed"
@@ -267,8 +258,7 @@ class RPCServer:
                 self.registered_channels.add(channel)
                 topic = channel_to_request_topic(channel)
                 self._request_topics.add(topic)
-                self._ops.append(topic.encode("utf-8"))
-                self._wake()
+                self._receiver.subscribe(topic)
 
     def add_filter(self, filter: RPCFilter, channel: str | None = None, type: str | None = None) -> None:
         """Add a filter for ``channel``/``type`` (``None`` = any).
@@ -454,80 +444,28 @@ class RPCServer:
             log.debug("RPC on %s dropped: the server is shutting down", channel)
 
     # -- loop ---------------------------------------------------------------------------------------
-    def _wake(self) -> None:
-        with self._wake_lock:
-            if self._closed:
-                return
-            try:
-                os.write(self._wake_w, b"\0")
-            except OSError:  # pipe full: the loop is awake already
-                pass
-
-    def _apply_ops(self) -> None:
-        while self._ops:
-            self.socket.setsockopt(zmq.SUBSCRIBE, self._ops.popleft())
-
     def run(self) -> None:
         """Serve requests in the calling thread until ``shutdown()``."""
-        socket = self.socket
-        poller = zmq.Poller()
-        poller.register(socket, zmq.POLLIN)
-        poller.register(self._wake_r, zmq.POLLIN)
-        link = self._link
-        poller.register(link.monitor, zmq.POLLIN)
-        handle = self._handle
-        wanted = self._request_topics.__contains__
-        wake_r = self._wake_r
+        self._receiver.run()
 
-        def stopping() -> bool:  # shutdown drops what is still queued, even mid-batch
-            return self._stopping
-
-        try:
-            self._apply_ops()
-            while not self._stopping:
-                drained = drain_socket(socket, handle, None, stopping, wanted=wanted)
-                if self._ops:
-                    self._apply_ops()
-                if drained and not self._stopping:
-                    # A timeout as in the reference: the stop flag is seen even if a wake-up were lost.
-                    wait_for_input(poller, wake_r, _POLL_MS, link)
-        except zmq.ContextTerminated:
-            # The context is being terminated (the process or a test broker is stopping without calling
-            # shutdown()): nothing can be sent any more, and an open socket would block the termination.
-            if self._own_publisher is not None:
-                self._own_publisher.close(0)
-        finally:
-            self._close()
+    def _context_terminated(self) -> None:
+        # The context is being terminated (the process or a test broker is stopping without calling
+        # shutdown()): nothing can be sent any more, and an open socket would block the termination.
+        if self._own_publisher is not None:
+            self._own_publisher.close(0)
 
     def run_as_thread(self) -> threading.Thread:
         """Start ``run()`` in a daemon thread (only once) and return the thread."""
-        assert self._thread is None, "the RPC server runs already"
-        self._thread = threading.Thread(target=self.run, name="openmodule-rpc-server", daemon=True)
-        self._thread.start()
-        return self._thread
+        assert self._receiver.thread is None, "the RPC server runs already"
+        return self._receiver.start()
 
     def shutdown(self, timeout: float = 10) -> None:
         """Stop serving: cancel the requests still waiting for the executor, wait for the running ones,
         join the thread, close sockets."""
-        self._stopping = True
-        self._wake()
+        self._receiver.request_stop()
         if self._bounded is not None:
             # A backlog is dropped, never worked through on the way out.
             self._bounded.shutdown(wait=True, cancel_futures=True)
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        if thread is None:
-            self._close()
+        self._receiver.join(timeout)
         if self._own_publisher is not None:
             self._own_publisher.close()
-
-    def _close(self) -> None:
-        with self._wake_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._link.close()
-            self.socket.close(0)
-            for fd in (self._wake_r, self._wake_w):
-                os.close(fd)
