@@ -164,3 +164,20 @@ def test_the_sample_access_service_describes_its_rpc_handler():
     from openmodule_test.access_service import TestAccessServiceWithSessions
 
     assert (TestAccessServiceWithSessions.rpc_check_access.__doc__ or "").strip()
+
+
+class SampleAccessServiceTest(AccessServiceWithSessionsTestMixin):
+    from openmodule_test.access_service import TestAccessServiceWithSessions as access_service_class
+
+    def test_a_failing_session_handler_is_logged_before_the_message_counts_as_handled(self):
+        self.send_session_start_message(gate="gate1")
+        self.access_service.wait_for_message_process()
+        assert len(self.access_service.checked_in) == 1
+        # wait_for_message_process() returns after the base class logged the failure: a test that waits
+        # for the message sees its log record at once (no race with the receiving thread).
+        for _ in range(20):
+            with self.assertLogs("openmodule.utils.access_service", "ERROR") as logs:
+                self.send_session_start_message(gate="error")
+                self.access_service.wait_for_message_process()
+                assert logs.output and "Error in session check in" in logs.output[0]
+        assert len(self.access_service.checked_in) == 1
