@@ -5,7 +5,9 @@
 - every pyproject version is the root VERSION; sibling requirements are pinned exactly to it;
 - every openmodule* distribution installed in this venv comes from this repository, not an index;
 - each distribution's [project].dependencies cover exactly what its shipped code imports;
-- no import cycle among the modules of a distribution (imports inside functions count too).
+- no import cycle among the modules of a distribution (imports inside functions count too);
+- no reach for a module by its name (``sys.modules.get("openmodule...")``, ``importlib.import_module``) into
+  a distribution that is not declared: a lower layer uses a hook that the higher one fills.
 """
 
 from __future__ import annotations
@@ -408,3 +410,82 @@ def test_the_cycle_check_sees_a_lazy_import() -> None:
     graph = {"a": {"b": "a.py:1"}, "b": {"c": "b.py:1"}, "c": {"a": "c.py:9 (inside a function)"}, "d": {}}
     assert import_cycles(graph) == [["a", "b", "c", "a"]]
     assert import_cycles({"a": {"b": ""}, "b": {}}) == []
+
+
+# ---- no upward reach by module name --------------------------------------------------------------
+
+
+def _is_sys_modules(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "modules" and ast.unparse(node.value) == "sys"
+
+
+def reached_by_name(tree: ast.AST) -> list[tuple[str, int]]:
+    """Module names (constants) looked up without an import statement: ``sys.modules.get(name)``,
+    ``sys.modules[name]``, ``name in sys.modules``, ``importlib.import_module(name)``, ``__import__(name)``."""
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        name: ast.AST | None = None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in ("get", "pop")
+                and _is_sys_modules(func.value)
+            ):
+                name = node.args[0] if node.args else None
+            elif ast.unparse(func) in ("importlib.import_module", "import_module", "__import__"):
+                name = node.args[0] if node.args else None
+        elif isinstance(node, ast.Subscript) and _is_sys_modules(node.value):
+            name = node.slice
+        elif isinstance(node, ast.Compare) and any(_is_sys_modules(c) for c in node.comparators):
+            name = node.left
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            found.append((name.value, node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def test_reached_by_name_finds_the_lookups() -> None:
+    tree = ast.parse(
+        "import sys, importlib\n"
+        "a = sys.modules.get('openmodule.utils.schema')\n"
+        "b = getattr(sys.modules.get('openmodule.x'), 'Y', None)\n"
+        "c = sys.modules['openmodule.core']\n"
+        "d = 'openmodule.alert' in sys.modules\n"
+        "e = importlib.import_module('openmodule.rpc')\n"
+        "f = sys.modules.get(cls.__module__)\n"
+    )
+    assert reached_by_name(tree) == [
+        ("openmodule.utils.schema", 2),
+        ("openmodule.x", 3),
+        ("openmodule.core", 4),
+        ("openmodule.alert", 5),
+        ("openmodule.rpc", 6),
+    ]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
+def test_no_reach_by_name_into_undeclared_distributions(folder: Path) -> None:
+    project = load(folder)["project"]
+    me = normalize(project["name"])
+    allowed = {me} | {req_name(r) for r in project.get("dependencies", [])}
+    owners = module_owners()
+    bad = []
+    for f in (f for f in shipped_files(folder).values() if f.suffix == ".py"):
+        for name, line in reached_by_name(ast.parse(f.read_text(), str(f))):
+            if not name.startswith(OUR_PREFIX):
+                continue
+            parts = name.split(".")
+            owner = next(
+                (
+                    owners[".".join(parts[:i])]
+                    for i in range(len(parts), 0, -1)
+                    if ".".join(parts[:i]) in owners
+                ),
+                f"<nothing ships {name}>",
+            )
+            if owner not in allowed:
+                bad.append(f"{f.relative_to(ROOT)}:{line} reaches {name} ({owner})")
+    assert bad == [], (
+        f"{me} reaches modules of distributions it does not declare (a higher layer?): {bad}. Give the lower "
+        "layer a hook (a registry or Protocol) that the higher distribution fills when it is imported."
+    )

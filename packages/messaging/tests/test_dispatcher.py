@@ -12,7 +12,8 @@ from openmodule.dispatcher import (
     EventListener,
     MessageDispatcher,
     SubscribingMessageDispatcher,
-    add_schema_recorder,
+    schema_recorder,
+    set_schema_recorder,
 )
 from openmodule.models.base import ZMQMessage
 
@@ -176,13 +177,32 @@ def test_event_listener() -> None:
     assert d.topics == []
 
 
-def test_schema_recorder_only_in_testing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from openmodule.config import settings
-    from openmodule.dispatcher import _dispatcher
+class _Recorder:
+    """A SchemaRecorder that remembers what reached it."""
 
-    recorded: list[tuple[str, type]] = []
-    monkeypatch.setattr(_dispatcher, "_schema_recorders", [])
-    add_schema_recorder(lambda topic, cls, handler, flt: recorded.append((topic, cls)))
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, type, object]] = []
+
+    def save_message(self, topic: str, message_class: type, handler: Any, filter: object = None, /) -> None:
+        self.messages.append((topic, message_class, filter))
+
+    def save_rpc(self, *args: Any) -> None:
+        raise AssertionError("the dispatcher records no RPC")
+
+
+@pytest.fixture
+def recorder() -> Any:
+    previous = schema_recorder()
+    installed = _Recorder()
+    set_schema_recorder(installed)
+    yield installed
+    set_schema_recorder(previous)
+
+
+def test_schema_recorder_only_in_testing(recorder: _Recorder) -> None:
+    from openmodule.config import settings
+
+    recorded = recorder.messages
 
     def handler(m: Demo) -> None:
         """Documented handler."""
@@ -192,9 +212,24 @@ def test_schema_recorder_only_in_testing(monkeypatch: pytest.MonkeyPatch) -> Non
     settings.reset()
     settings.configure(type("S", (), {"TESTING": True})())
     d = MessageDispatcher()
-    d.register_handler("b", Demo, handler)
+    d.register_handler("b", Demo, handler, filter={"gate": "in"})
     d.register_handler("c", Demo, handler, register_schema=False)
-    assert recorded == [("b", Demo)]
+    d.register_handler("d", dict, handler, match_type=False)  # a raw dict has no schema
+    assert recorded == [("b", Demo, {"gate": "in"})]
+    settings.reset()
+
+
+def test_without_a_recorder_nothing_is_recorded_and_nothing_fails() -> None:
+    from openmodule.config import settings
+
+    previous = schema_recorder()
+    set_schema_recorder(None)
+    try:
+        settings.configure(type("S", (), {"TESTING": True})())
+        MessageDispatcher().register_handler("a", Demo, lambda m: None)  # undocumented: only a recorder asks
+    finally:
+        set_schema_recorder(previous)
+        settings.reset()
 
 
 def test_model_validate_overrides_are_honoured_and_plain_classes_validate_directly() -> None:

@@ -216,6 +216,35 @@ def test_schema_docstring_required_in_testing(server, models):
         )
 
 
+def test_registrations_reach_the_installed_schema_recorder_in_testing(server, models):
+    from openmodule.dispatcher import schema_recorder, set_schema_recorder
+
+    recorded = []
+
+    class Recorder:
+        def save_message(self, *args):
+            raise AssertionError("the RPC server records no message handler")
+
+        def save_rpc(self, channel, type, request_class, response_class, handler, /):
+            recorded.append((channel, type, request_class, response_class, handler))
+
+    previous = schema_recorder()
+    set_schema_recorder(Recorder())
+    try:
+        server.register_handler("c", "outside", models.EchoRequest, models.EchoResponse, echo)
+        with settings_testing():
+            server.register_handler("c", "inside", models.EchoRequest, models.EchoResponse, echo)
+            # with a recorder the docstring is the recorder's business (Schema insists on one)
+            server.register_handler("c", "lambda", models.EmptyModel, models.EmptyModel, lambda r, m: None)
+            server.register_handler(
+                "c", "no", models.EmptyModel, models.EmptyModel, echo, register_schema=False
+            )
+    finally:
+        set_schema_recorder(previous)
+    assert [entry[:2] for entry in recorded] == [("c", "inside"), ("c", "lambda")]
+    assert recorded[0][2:] == (models.EchoRequest, models.EchoResponse, echo)
+
+
 def settings_testing():
     from openmodule.config import override_context
 

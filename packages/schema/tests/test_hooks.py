@@ -1,4 +1,8 @@
-"""The messaging dispatcher and the RPC server record into Schema through their hooks (TESTING only)."""
+"""The messaging dispatcher and the RPC server record into Schema through their hook (TESTING only).
+
+openmodule-test installs Schema as the recorder (``set_schema_recorder``) in a service's test run; these
+tests install it themselves, as a test run without openmodule-test does.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,18 @@ import pytest
 import zmq
 
 from openmodule.config import override_context, settings
-from openmodule.dispatcher import EventListener, MessageDispatcher
+from openmodule.dispatcher import EventListener, MessageDispatcher, schema_recorder, set_schema_recorder
 from openmodule.models.base import OpenModuleModel, ZMQMessage
 from openmodule.rpc import RPCServer
 from openmodule.utils.schema import Schema
+
+
+@pytest.fixture(autouse=True)
+def recording() -> Iterator[None]:
+    previous = schema_recorder()
+    set_schema_recorder(Schema)
+    yield
+    set_schema_recorder(previous)
 
 
 class IoMessage(ZMQMessage):

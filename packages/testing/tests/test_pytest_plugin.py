@@ -117,3 +117,39 @@ def test_plugin_lets_1_4_style_models_imported_first_map(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_a_test_run_records_the_handlers_it_registers_for_the_schema(om_settings, om_rpc_server):
+    """openmodule-test installs Schema as the recorder of the dispatcher and the RPC server."""
+    import subprocess
+    import sys
+
+    from openmodule.dispatcher import MessageDispatcher, schema_recorder
+    from openmodule.models.base import ZMQMessage
+    from openmodule.utils.schema import Schema
+
+    class Event(ZMQMessage):
+        type: str = "event"
+
+    def on_event(message: Event) -> None:
+        """Counts the events."""
+
+    def double(request: Ping, _message: object) -> Pong:
+        """Doubles the value."""
+        return Pong(value=request.value * 2)
+
+    assert schema_recorder() is Schema
+    om_settings(TESTING=True)
+    Schema.clear()
+    try:
+        MessageDispatcher().register_handler("events", Event, on_event)
+        om_rpc_server.register_handler("calc", "double-schema", Ping, Pong, double)
+        assert "/calc/double-schema" in Schema.rpcs and "/events/on_event" in Schema.messages
+    finally:
+        Schema.clear()
+    # importing any part of openmodule_test installs it, not only loading the plugin
+    code = (
+        "import openmodule_test.eventlistener; from openmodule.dispatcher import schema_recorder; "
+        "from openmodule.utils.schema import Schema; assert schema_recorder() is Schema"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

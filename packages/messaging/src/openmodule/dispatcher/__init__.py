@@ -16,7 +16,6 @@ from openmodule.dispatcher._dispatcher import (
     MessageListener,
     SubscribingMessageDispatcher,
     ZMQMessageDispatcher,
-    add_schema_recorder,
 )
 from openmodule.dispatcher._drops import (
     DropLog,
@@ -35,6 +34,7 @@ from openmodule.dispatcher._executor import (
     is_multi_threaded,
 )
 from openmodule.dispatcher._ratelimit import ExcInfo, RateLimitedLog
+from openmodule.dispatcher._schema_hook import SchemaRecorder, schema_recorder, set_schema_recorder
 
 __all__ = [
     "DEFAULT_QUEUE_LIMIT",
@@ -47,13 +47,15 @@ __all__ = [
     "MessageListener",
     "QueueFullError",
     "RateLimitedLog",
+    "SchemaRecorder",
     "SubscribingMessageDispatcher",
     "ZMQMessageDispatcher",
-    "add_schema_recorder",
     "clip",
     "handler_queue_limit",
     "invalid_input_errors",
     "invalid_input_summary",
     "is_multi_threaded",
     "safe_repr",
+    "schema_recorder",
+    "set_schema_recorder",
 ]

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
+import typing
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -19,37 +19,22 @@ from openmodule.dispatcher._executor import (
     handler_queue_limit,
     is_multi_threaded,
 )
+from openmodule.dispatcher._schema_hook import schema_recorder
 from openmodule.models.base import keeps_pydantic_validate
 
 Filter = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
 # What a handler receives: an instance of the registered model class, or the raw dict (message_class=dict).
 _Message = TypeVar("_Message", bound=BaseModel | dict[str, Any])
 
-_schema_recorders: list[Callable[..., Any]] = []
 
-
-def add_schema_recorder(recorder: Callable[..., Any]) -> None:
-    """Called by the schema tooling (a higher layer) to be told of handler registrations in TESTING.
-
-    ``recorder(topic, message_class, handler, filter)`` is called for ``register_schema=True``.
-    """
-    if recorder not in _schema_recorders:
-        _schema_recorders.append(recorder)
-
-
-def _record_schema(topic: str, message_class: type, handler: Any, filter: Any) -> None:
-    if "Mock" in str(handler):
+def _record_schema(
+    topic: str, message_class: type[BaseModel], handler: Callable[..., object], filter: Filter | None
+) -> None:
+    # The schema documents are a higher layer: it installs its recorder when imported (schema_hook).
+    recorder = schema_recorder()
+    if recorder is None or "Mock" in str(handler) or not is_testing():
         return
-    if not is_testing():
-        return
-    recorders = list(_schema_recorders)
-    # The schema module is a higher layer: never import it, only use it if the process already did.
-    schema_module = sys.modules.get("openmodule.utils.schema")
-    schema = getattr(schema_module, "Schema", None)
-    if not recorders and schema is not None and hasattr(schema, "save_message"):
-        recorders = [lambda t, c, h, f: schema.save_message(t, c, h, f)]
-    for recorder in recorders:
-        recorder(topic, message_class, handler, filter)
+    recorder.save_message(topic, message_class, handler, filter)
 
 
 class MessageListener:
@@ -176,7 +161,7 @@ class MessageDispatcher:
                 "match_type=False to receive all types)"
             )
         if register_schema and message_class is not dict:  # a raw dict has no schema to record
-            _record_schema(topic, message_class, handler, filter)
+            _record_schema(topic, typing.cast(type[BaseModel], message_class), handler, filter)
         listener = MessageListener(topic, message_class, handler, filter, message_type)
         with self._lock:
             current = self._listeners.get(topic, ())

@@ -7,7 +7,6 @@ import functools
 import inspect
 import json
 import logging
-import sys
 import threading
 import time
 import warnings
@@ -30,6 +29,7 @@ from openmodule.dispatcher import (
     handler_queue_limit,
     invalid_input_summary,
     safe_repr,
+    schema_recorder,
 )
 from openmodule.messaging import Publisher, ReceiveLoop, find_publisher
 from openmodule.models.base import validate_as, wire_dict
@@ -83,14 +83,20 @@ def _check_docstring(handler: Callable[..., Any]) -> None:
     )
 
 
-def _record_schema(channel: str, type: str, request_class: type, response_class: type, handler: Any) -> None:
-    """In TESTING, record the RPC for the schema docs (``openmodule.utils.schema``, if loaded)."""
+def _record_schema(
+    channel: str,
+    type: str,
+    request_class: builtins.type[pydantic.BaseModel],
+    response_class: builtins.type[pydantic.BaseModel],
+    handler: Callable[..., Any],
+) -> None:
+    """In TESTING, record the RPC for the schema docs (the recorder ``openmodule.utils.schema`` installs when
+    it is imported), or without one at least insist on the docstring the schema would need."""
     if not is_testing():
         return
-    # The schema module is a higher layer: never import it, only use it if the process already did.
-    schema = getattr(sys.modules.get("openmodule.utils.schema"), "Schema", None)
-    if schema is not None and hasattr(schema, "save_rpc"):
-        schema.save_rpc(channel, type, request_class, response_class, handler)
+    recorder = schema_recorder()
+    if recorder is not None:
+        recorder.save_rpc(channel, type, request_class, response_class, handler)
     else:
         _check_docstring(handler)
 
