@@ -312,6 +312,31 @@ def test_tests_import_only_declared_siblings(folder: Path) -> None:
     assert bad == [], f"{me}'s tests import siblings missing from its dependencies and `test` extra"
 
 
+#: What every suite runs with (tools/check-isolation installs only this beside a distribution's own
+#: dependencies and its `test` extra).
+TEST_RUNNER = {"pytest"}
+#: Helpers of the repository on pytest's pythonpath (root pyproject.toml), not distributions.
+REPO_TEST_HELPERS = {normalize(f.stem) for f in (ROOT / "tools" / "lib").glob("*.py")}
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
+def test_tests_import_only_declared_third_party(folder: Path) -> None:
+    project = load(folder)["project"]
+    allowed = {req_name(r) for r in project.get("dependencies", [])} | TEST_RUNNER | REPO_TEST_HELPERS
+    allowed |= {req_name(r) for r in project.get("optional-dependencies", {}).get("test", [])}
+    tests = sorted((folder / "tests").rglob("*.py")) if (folder / "tests").is_dir() else []
+    used = used_distributions(tests, module_owners())
+    bad = sorted(
+        f"{d} (imported at {where})"
+        for d, (required, where) in used.items()
+        if required and not d.startswith(("openmodule", "<")) and d not in allowed
+    )
+    assert bad == [], (
+        f"{normalize(project['name'])}'s tests import third-party packages that neither its dependencies nor "
+        f"its `test` extra declare: {bad}"
+    )
+
+
 # ---- no import cycle inside a distribution -------------------------------------------------------
 
 

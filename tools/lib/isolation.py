@@ -36,7 +36,9 @@ import devenv
 WORK = devenv.ROOT / "build" / "isolation"
 HEAVY = ("sqlalchemy", "alembic", "sentry-sdk", "redis")
 USED_BY = ("openmodule-rpc", "openmodule-matching")
-NOT_TEST_RUNNER = {"hatchling", "editables", "build", "ruff", "mypy"}
+#: The test runner every suite gets; anything else its tests import must be declared by the distribution
+#: (dependencies or the `test` extra; tests_integration/test_layout.py checks the imports).
+TEST_RUNNER = {"pytest"}
 _tests_lock = threading.Lock()
 
 
@@ -165,15 +167,15 @@ class Venv:
 
 
 def test_runner_requirements() -> list[str]:
-    """The test-time part of tools/requirements-dev.txt (pytest, hypothesis, ...; not the build/lint tools).
+    """The test runner's lines of tools/requirements-dev.txt (pytest only, with the dev venv's version range).
 
-    Those are the suites' runner environment, shared by every distribution; anything else a suite needs
-    must come from the distribution's own dependencies and its `test` extra.
+    That is the runner environment shared by every distribution; anything else a suite needs (hypothesis,
+    pydantic, pyzmq, ...) must come from the distribution's own dependencies and its `test` extra.
     """
     reqs = []
     for line in devenv.DEV_REQUIREMENTS.read_text().splitlines():
         line = line.split("#")[0].strip()
-        if line and devenv.requirement_name(line) not in NOT_TEST_RUNNER:
+        if line and devenv.requirement_name(line) in TEST_RUNNER:
             reqs.append(line)
     return reqs
 

@@ -182,8 +182,23 @@ python_distribution(
             body += f"\n# Data files shipped in the wheel (py.typed markers, templates, ...).\n{_target('resources', 'data', data)}\n"
         files[src / "BUILD"] = body
     if tests.is_dir() and any(tests.rglob("*.py")):
-        files[tests / "BUILD"] = _tests_build(tests, name, [], f"The {name} suite")
+        files[tests / "BUILD"] = _tests_build(tests, name, _test_plugins(project), f"The {name} suite")
     return files
+
+
+def _test_plugins(project: dict[str, object]) -> list[str]:
+    """The sources of the siblings in the `test` extra that ship a pytest plugin (`pytest11` entry point).
+
+    Tests use their fixtures by name, without an import, so Pants infers no dependency on them: without
+    this the plugin would be missing from the suite's sandbox.
+    """
+    plugins = []
+    wanted = {requirement_name(req) for req in project.get("optional-dependencies", {}).get("test", [])}
+    for pyproject in sorted(PACKAGES.glob("*/pyproject.toml")):
+        other = tomllib.loads(pyproject.read_text())["project"]
+        if other["name"] in wanted and "pytest11" in other.get("entry-points", {}):
+            plugins.append(f"{pyproject.parent.relative_to(ROOT)}/src:src")
+    return plugins
 
 
 def repo_files() -> dict[Path, str]:

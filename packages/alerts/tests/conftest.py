@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import time
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,12 +12,9 @@ from openmodule.config import settings
 
 
 @pytest.fixture(autouse=True)
-def _settings() -> Iterator[None]:
-    """Models fill ``name`` from the lazy settings: give them a service name."""
-    settings.reset()
+def _settings(om_clean_settings: None) -> None:
+    """Models fill ``name`` from the lazy settings: give them a service name (reset after the test)."""
     settings.configure(types.SimpleNamespace(NAME="alert_test", VERSION="1.0.0", TESTING=True))
-    yield
-    settings.reset()
 
 
 class Published(list):
@@ -41,15 +37,6 @@ def make_alerts():
         return AlertHandler(published, config=types.SimpleNamespace(**values)), published
 
     return make
-
-
-@pytest.fixture(scope="session")
-def broker():
-    """A real broker subprocess on free loopback ports."""
-    from openmodule.broker import BrokerProcess
-
-    with BrokerProcess() as handle:
-        yield handle
 
 
 class Listener:
@@ -77,16 +64,18 @@ class Listener:
 
 
 @pytest.fixture
-def bus(broker):
+def bus(om_broker_process, om_zmq_context):
     """(config, publisher, listener) on the real broker, connected (a probe message came through)."""
     from openmodule.messaging import Publisher
 
-    context = zmq.Context()
     config = types.SimpleNamespace(
-        NAME="alert_test", VERSION="1.0.0", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        NAME="alert_test",
+        VERSION="1.0.0",
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
-    publisher = Publisher(context, config)
-    listener = Listener(context, broker)
+    publisher = Publisher(om_zmq_context, config)
+    listener = Listener(om_zmq_context, om_broker_process)
     deadline = time.monotonic() + 10
     while True:  # until the subscription reached the broker and our PUB is connected
         publisher.publish({"type": "probe"}, "__ping_alerts")
@@ -98,4 +87,3 @@ def bus(broker):
     yield types.SimpleNamespace(config=config, publisher=publisher, listener=listener)
     listener.close()
     publisher.close()
-    context.term()

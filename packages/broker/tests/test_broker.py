@@ -71,7 +71,7 @@ def test_port_in_use_is_reported() -> None:
             BrokerProcess(first.sub_endpoint, start_timeout=3).start()
 
 
-def test_sigint_on_the_console_script_entry_point(wait_until) -> None:
+def test_sigint_on_the_console_script_entry_point(om_wait_until) -> None:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -106,7 +106,7 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_broker_process_does_not_outlive_a_parent_that_dies(wait_until) -> None:
+def test_broker_process_does_not_outlive_a_parent_that_dies(om_wait_until) -> None:
     parent = subprocess.run(
         [
             sys.executable,
@@ -120,7 +120,7 @@ def test_broker_process_does_not_outlive_a_parent_that_dies(wait_until) -> None:
     )
     assert parent.returncode == 3, parent.stderr
     broker_pid = int(parent.stdout.split()[0])
-    wait_until(lambda: _gone(broker_pid), message="the orphaned broker to stop")
+    om_wait_until(lambda: _gone(broker_pid), what="the orphaned broker to stop")
 
 
 def test_console_script_exits_with_stdin_when_asked() -> None:
@@ -159,7 +159,7 @@ def test_format_message() -> None:
     assert format_message(b"t", b"[1]").split(" ", 1)[1] == "t <not an object> b'[1]'"
 
 
-def test_tap_prints_matching_traffic(context: zmq.Context, wait_until) -> None:
+def test_tap_prints_matching_traffic(om_zmq_context: zmq.Context, om_wait_until) -> None:
     with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") as broker:
         out = io.StringIO()
         stop = threading.Event()
@@ -167,7 +167,7 @@ def test_tap_prints_matching_traffic(context: zmq.Context, wait_until) -> None:
             target=run_tap, args=(broker.pub_endpoint, ["rpc-"], out, stop), daemon=True
         )
         thread.start()
-        pub = context.socket(zmq.PUB)
+        pub = om_zmq_context.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
         pub.connect(broker.sub_endpoint)
         try:
@@ -177,7 +177,7 @@ def test_tap_prints_matching_traffic(context: zmq.Context, wait_until) -> None:
                 pub.send_multipart([b"rpc-req", b'{"type":"req","name":"svc","a":1}'])
                 return "rpc-req type=req name=svc a=1" in out.getvalue()
 
-            wait_until(seen, message="tap output")
+            om_wait_until(seen, what="tap output")
             assert "other" not in out.getvalue()
         finally:
             pub.close(0)
@@ -206,13 +206,15 @@ def test_format_message_of_json_nested_too_deeply() -> None:
     assert format_message(b"t", b'{"a": [[[1]]]}').split(" ", 1)[1] == "t type=None name=None a=[[[1]]]"
 
 
-def test_tap_survives_deep_nesting_and_escapes_control_characters(context: zmq.Context, wait_until) -> None:
+def test_tap_survives_deep_nesting_and_escapes_control_characters(
+    om_zmq_context: zmq.Context, om_wait_until
+) -> None:
     with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*") as broker:
         out = io.StringIO()
         stop = threading.Event()
         thread = threading.Thread(target=run_tap, args=(broker.pub_endpoint, [], out, stop), daemon=True)
         thread.start()
-        pub = context.socket(zmq.PUB)
+        pub = om_zmq_context.socket(zmq.PUB)
         pub.setsockopt(zmq.LINGER, 0)
         pub.connect(broker.sub_endpoint)
         deep = b'{"type": "deep", "a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
@@ -224,10 +226,10 @@ def test_tap_survives_deep_nesting_and_escapes_control_characters(context: zmq.C
                 pub.send_multipart([b"after", json.dumps({"type": marker, "name": "n"}).encode()])
                 return f"after type={marker} name=n" in out.getvalue()
 
-            wait_until(lambda: seen("first"), message="tap output")
+            om_wait_until(lambda: seen("first"), what="tap output")
             assert thread.is_alive()
             # after the deep message and the escapes the tap still prints what comes next
-            wait_until(lambda: seen("second"), message="tap output after the bad messages")
+            om_wait_until(lambda: seen("second"), what="tap output after the bad messages")
             text = out.getvalue()
             assert "nested <JSON nested too deeply to show>" in text
             assert "esc\\x1b[2J type=x\\x1b[31m name=\\x9b1m" in text

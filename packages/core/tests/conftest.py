@@ -15,60 +15,39 @@ import pytest
 import zmq
 
 from openmodule.config import settings
+from openmodule.fixtures import SERVICE_ENVIRONMENT
 
-ENV_KEYS = [
-    "TESTING",
-    "DEBUG",
-    "VERSION",
-    "AUTH_RESOURCE",
-    "DEVICE_HOST",
-    "LOG_LEVEL",
+# Beyond the service environment that om_clean_settings removes: what the core itself reads.
+CORE_ENVIRONMENT = (
     "LOG_FORMAT",
-    "BROKER_PUB",
-    "BROKER_SUB",
-    "BROKER_HOST",
-    "SETTINGS_MODULE",
-    "NAME",
     "REDIS_HOST",
     "REDIS_PORT",
     "REDIS_DB",
     "REDIS_PASSWORD",
     "REDIS_CONNECTION_STATUS_KEY",
     "SENTRY_DSN",
-]
+)
 
 HERE = Path(__file__).parent
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Each test starts from an environment without openmodule variables, in an empty folder."""
-    for key in ENV_KEYS:
+def clean_env(om_clean_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test starts from an environment without openmodule variables (TESTING on), in an empty folder."""
+    for key in CORE_ENVIRONMENT:
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TESTING", "true")
     monkeypatch.chdir(tmp_path)
-    settings.reset()
-    yield
-    settings.reset()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[Any]:
-    """One real broker process for the session (free loopback ports)."""
-    from openmodule.broker import BrokerProcess
-
-    with BrokerProcess() as handle:
-        yield handle
 
 
 @pytest.fixture
-def configured(broker: Any) -> Any:
+def configured(om_broker_process: Any) -> Any:
     """The lazy settings, configured for a test service on the session broker."""
     settings.configure(types.SimpleNamespace())
     settings.override(
         NAME=f"core_test_{uuid.uuid4().hex[:6]}",
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     return settings
 
@@ -84,24 +63,7 @@ def redis_key() -> Iterator[str]:
 
 
 @pytest.fixture
-def wait_for() -> Callable[..., Any]:
-    """Poll ``predicate`` until it is truthy (returns its value) or fail after ``timeout`` seconds."""
-
-    def wait(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.01)
-
-    return wait
-
-
-@pytest.fixture
-def bus(broker: Any) -> Iterator[Any]:
+def bus(om_broker_process: Any) -> Iterator[Any]:
     """A raw SUB/PUB pair on the broker for observing and injecting messages."""
     from openmodule.messaging import encode_message
 
@@ -110,10 +72,10 @@ def bus(broker: Any) -> Iterator[Any]:
             self.context = zmq.Context()
             self.sub = self.context.socket(zmq.SUB)
             self.sub.setsockopt(zmq.LINGER, 0)
-            self.sub.connect(broker.pub_endpoint)
+            self.sub.connect(om_broker_process.pub_endpoint)
             self.pub = self.context.socket(zmq.PUB)
             self.pub.setsockopt(zmq.LINGER, 0)
-            self.pub.connect(broker.sub_endpoint)
+            self.pub.connect(om_broker_process.sub_endpoint)
 
         def subscribe(self, topic: str) -> None:
             self.sub.subscribe(topic.encode())
@@ -208,18 +170,18 @@ class Service:
 
 
 @pytest.fixture
-def run_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., Service]]:
+def run_service(om_broker_process: Any, tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Start ``tests/service_main.py`` in a subprocess on the session broker; killed after the test."""
     services: list[Service] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> Service:
-        full_env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS}
+        full_env = {k: v for k, v in os.environ.items() if k not in (*SERVICE_ENVIRONMENT, *CORE_ENVIRONMENT)}
         full_env.update(
             {
                 "TESTING": "true",
                 "NAME": f"svc_{uuid.uuid4().hex[:6]}",
-                "BROKER_SUB": broker.sub_endpoint,
-                "BROKER_PUB": broker.pub_endpoint,
+                "BROKER_SUB": om_broker_process.sub_endpoint,
+                "BROKER_PUB": om_broker_process.pub_endpoint,
                 "PYTHONUNBUFFERED": "1",
             }
         )

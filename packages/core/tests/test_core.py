@@ -37,7 +37,7 @@ def start(config: Any, **kwargs: Any) -> OpenModuleCore:
     return init_openmodule(config, **kwargs)
 
 
-def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: Any) -> None:
+def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, om_wait_until: Any) -> None:
     instance = start(configured)
     assert core() is instance
     assert core_or_none() is instance
@@ -47,7 +47,7 @@ def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: 
     instance.messages.register_handler("demo", DemoMessage, received.append, register_schema=False)
     bus.subscribe("demo_out")
     # the service's subscription travels to the broker asynchronously: repeat until it arrives
-    wait_for(lambda: bus.publish(DemoMessage(value=7), "demo") or received, what="message in handler")
+    om_wait_until(lambda: bus.publish(DemoMessage(value=7), "demo") or received, what="message in handler")
     assert received[0].value == 7
 
     def published() -> Any:
@@ -58,7 +58,7 @@ def test_init_publish_receive_and_shutdown(configured: Any, bus: Any, wait_for: 
         except AssertionError:
             return None
 
-    assert wait_for(published, what="message on demo_out")["value"] == 8
+    assert om_wait_until(published, what="message on demo_out")["value"] == 8
     shutdown_openmodule()
     assert core_or_none() is None
     # as in the reference, core() is None once no core runs (services ask `if core() is not None`)
@@ -117,7 +117,7 @@ def test_broker_not_reachable_times_out_and_cleans_up(configured: Any) -> None:
     assert core_or_none() is None
 
 
-def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_for: Any) -> None:
+def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, om_wait_until: Any) -> None:
     instance = start(configured)
     release = threading.Event()
     entered = threading.Event()
@@ -129,7 +129,7 @@ def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_f
 
     instance.messages.register_handler("demo", DemoMessage, block, register_schema=False)
     try:
-        wait_for(
+        om_wait_until(
             lambda: bus.publish(DemoMessage(value=1), "demo") or entered.is_set(), what="blocked handler"
         )
         bus.subscribe("healthpong")
@@ -150,7 +150,9 @@ def test_health_pong_while_user_handler_blocks(configured: Any, bus: Any, wait_f
     shutdown_openmodule()
 
 
-def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: str, wait_for: Any) -> None:
+def test_rpc_and_connection_status_through_the_core(
+    configured: Any, redis_key: str, om_wait_until: Any
+) -> None:
     with override_context(REDIS_CONNECTION_STATUS_KEY=redis_key, REDIS_HOST="127.0.0.1"):
         instance = start(configured)
         server = RPCServer(instance.context, publish=instance.publish)
@@ -174,7 +176,7 @@ def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: 
                 except TimeoutError:
                     return False
 
-            wait_for(answered, what="rpc server")
+            om_wait_until(answered, what="rpc server")
             assert instance.connection_listener.get() == ConnectionStatus.online
             assert instance.connection_listener.get_bridge() == "online"
         finally:
@@ -183,7 +185,7 @@ def test_rpc_and_connection_status_through_the_core(configured: Any, redis_key: 
 
 
 def test_connection_status_message_reaches_listener(
-    configured: Any, bus: Any, wait_for: Any, redis_key: str
+    configured: Any, bus: Any, om_wait_until: Any, redis_key: str
 ) -> None:
     import redis
 
@@ -198,7 +200,7 @@ def test_connection_status_message_reaches_listener(
             "timestamp": time.time(),
             "connected": "startup",
         }
-        wait_for(
+        om_wait_until(
             lambda: bus.publish(message, "connection_internal") or listener.get() == "startup",
             what="status from the bus",
         )
@@ -206,7 +208,9 @@ def test_connection_status_message_reaches_listener(
         shutdown_openmodule()
 
 
-def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus: Any, wait_for: Any) -> None:
+def test_dispatcher_max_threads_runs_handlers_concurrently(
+    configured: Any, bus: Any, om_wait_until: Any
+) -> None:
     instance = start(configured, dispatcher_max_threads=3)
     lock = threading.Lock()
     first_entered, met = threading.Event(), threading.Event()
@@ -223,16 +227,16 @@ def test_dispatcher_max_threads_runs_handlers_concurrently(configured: Any, bus:
             met.set()
 
     instance.messages.register_handler("demo", DemoMessage, handler, register_schema=False)
-    wait_for(
+    om_wait_until(
         lambda: bus.publish(DemoMessage(value=0), "demo") or first_entered.is_set(), what="first handler"
     )
-    wait_for(lambda: bus.publish(DemoMessage(value=1), "demo") or outcome, what="second handler")
+    om_wait_until(lambda: bus.publish(DemoMessage(value=1), "demo") or outcome, what="second handler")
     assert outcome == [True]
     shutdown_openmodule()
 
 
 def test_dispatcher_max_threads_pool_is_bounded_and_shutdown_drops_its_backlog(
-    configured: Any, bus: Any, wait_for: Any
+    configured: Any, bus: Any, om_wait_until: Any
 ) -> None:
     # The pool of dispatcher_max_threads had an unbounded queue, and shutdown_openmodule ran its whole
     # backlog. Now it holds HANDLER_QUEUE_LIMIT calls (a setting) and the backlog is cancelled.
@@ -248,16 +252,16 @@ def test_dispatcher_max_threads_pool_is_bounded_and_shutdown_drops_its_backlog(
         release.wait(30)
 
     instance.messages.register_handler("demo", DemoMessage, slow, register_schema=False)
-    wait_for(lambda: bus.publish(DemoMessage(value=-1), "demo") or started, what="first handler")
+    om_wait_until(lambda: bus.publish(DemoMessage(value=-1), "demo") or started, what="first handler")
     for i in range(100):
         bus.publish(DemoMessage(value=i), "demo")
-    wait_for(lambda: instance.messages.drops.snapshot().get("queue_full", 0) >= 90, what="dropped calls")
+    om_wait_until(lambda: instance.messages.drops.snapshot().get("queue_full", 0) >= 90, what="dropped calls")
     assert instance.messages.queued == 5 and len(started) == 2
 
     def release_once_cancelled() -> None:
         # the running handlers end only once shutdown has cancelled the waiting calls
         try:
-            wait_for(lambda: instance.messages.queued <= 2, what="the waiting calls cancelled")
+            om_wait_until(lambda: instance.messages.queued <= 2, what="the waiting calls cancelled")
         finally:
             release.set()
 

@@ -46,7 +46,13 @@ def test_import_core_stays_light() -> None:
 def test_meta_package_lists_every_runtime_sibling() -> None:
     packages = Path(__file__).resolve().parents[2]
     own = tomllib.loads((packages / "core" / "pyproject.toml").read_text())["project"]["dependencies"]
-    not_runtime = {"openmodule-core", "openmodule-test", "openmodule-broker", "openmodule-commands"}
+    not_runtime = {
+        "openmodule-core",
+        "openmodule-test",
+        "openmodule-fixtures",
+        "openmodule-broker",
+        "openmodule-commands",
+    }
     siblings = set()
     for pyproject in packages.glob("*/pyproject.toml"):
         name = tomllib.loads(pyproject.read_text())["project"]["name"]

@@ -144,7 +144,7 @@ def _presence_message() -> dict[str, Any]:
 
 
 def test_presence_handlers_raising_in_the_real_dispatcher(
-    configured: Any, bus: Any, wait_for: Any, transport: CapturingTransport, no_core_left: None
+    configured: Any, bus: Any, om_wait_until: Any, transport: CapturingTransport, no_core_left: None
 ) -> None:
     core = init_openmodule(configured, sentry=False, dsgvo=False, logging=False)
     try:
@@ -166,7 +166,7 @@ def test_presence_handlers_raising_in_the_real_dispatcher(
             text = transport.text()
             return "barrier at gate_1 failed" in text and "KeyError" in text
 
-        wait_for(lambda: bus.publish(_presence_message(), "presence") or reported(), what="both events")
+        om_wait_until(lambda: bus.publish(_presence_message(), "presence") or reported(), what="both events")
     finally:
         shutdown_openmodule()
     text = assert_no_leak(transport)

@@ -8,13 +8,10 @@ from openmodule.config import settings
 
 
 @pytest.fixture(autouse=True)
-def configured():
-    settings.reset()
+def configured(om_clean_settings: None) -> None:
     settings.configure(
         types.SimpleNamespace(NAME="om_csv_test_1", RESOURCE="device-4711", TIMEZONE="Europe/Vienna")
     )
-    yield
-    settings.reset()
 
 
 @pytest.fixture

@@ -4,30 +4,25 @@ import os
 import runpy
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from openmodule.config import settings
 from openmodule.database import active_databases
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def clean_env(om_clean_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test runs in an empty folder in testing mode, and leaves no database open."""
-    for key in ("DEBUG", "SETTINGS_MODULE", "DATABASE_FOLDER"):
-        monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("TESTING", "True")
     monkeypatch.chdir(tmp_path)
-    settings.reset()
     yield
     for db in list(active_databases.values()):
         db.shutdown()
-    settings.reset()
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ from openmodule.config import override_context, settings
 
 
 @pytest.fixture(autouse=True)
-def upload_dir(tmp_path: Path):
+def upload_dir(om_clean_settings: None, tmp_path: Path):
     """Every test gets its own upload folder as settings.DATABOX_UPLOAD_DIR."""
-    settings.reset()
     settings.configure(types.SimpleNamespace(NAME="om_databox_test_1"))
     folder = tmp_path / "upload"
     folder.mkdir()
     with override_context(DATABOX_UPLOAD_DIR=str(folder)):
         yield folder
-    settings.reset()
 
 
 @pytest.fixture

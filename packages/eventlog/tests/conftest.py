@@ -12,39 +12,28 @@ from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, set_running_core, wait_for_connection
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE"]
-
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
+def clean_settings(om_clean_settings: None) -> Iterator[None]:
+    """Every test starts without service environment variables, with settings reset."""
     yield
-    settings.reset()
-    set_running_core(None)
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    """One real broker subprocess on free loopback ports for the whole session."""
-    with BrokerProcess() as handle:
-        yield handle
+    set_running_core(None)  # a running core registered by the test must not reach the next one
 
 
 @pytest.fixture
-def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterator[SimpleNamespace]:
     """A real publisher registered as the running core's ``publish`` and a loop recording ``eventlog``.
 
     ``bus.next_event()`` waits for the next raw message received on ``eventlog``.
     """
     config = SimpleNamespace(
-        NAME="om_eventlog_test_1", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        NAME="om_eventlog_test_1",
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(config)
-    context = zmq.Context()
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="eventlog-test").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="eventlog-test").start()
     received: list[dict[str, Any]] = []
     loop.dispatcher.register_handler("eventlog", dict, received.append, match_type=False)
     wait_for_connection(publisher, loop, timeout=10)
@@ -62,4 +51,3 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     set_running_core(None)
     loop.stop()
     publisher.close(0)
-    context.destroy(linger=0)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import time
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,12 +20,9 @@ def _config(**overrides: Any) -> types.SimpleNamespace:
 
 
 @pytest.fixture(autouse=True)
-def _settings() -> Iterator[None]:
-    """Models fill ``name`` from the lazy settings: give them a service name."""
-    settings.reset()
+def _settings(om_clean_settings: None) -> None:
+    """Models fill ``name`` from the lazy settings: give them a service name (reset after the test)."""
     settings.configure(types.SimpleNamespace(NAME="health_test", VERSION="1.2.3", TESTING=True))
-    yield
-    settings.reset()
 
 
 class FakeDispatcher:
@@ -85,15 +81,6 @@ def pong_of():
 
 
 # -- real broker ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def broker():
-    """A real broker subprocess on free loopback ports."""
-    from openmodule.broker import BrokerProcess
-
-    with BrokerProcess() as handle:
-        yield handle
-
-
 class Poller:
     """A stand-in for the deployed health poller: raw ZeroMQ sockets, raw JSON frames."""
 
@@ -151,17 +138,17 @@ class Poller:
 
 
 @pytest.fixture
-def bus(broker, make_config):
+def bus(om_broker_process, om_zmq_context, make_config):
     """(context, config, publisher, loop, poller) wired to the real broker; everything closed afterwards."""
     from openmodule.messaging import MessageLoop, Publisher
 
-    context = zmq.Context()
-    config = make_config(BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint)
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="internal").start()
-    poller = Poller(context, broker)
-    yield types.SimpleNamespace(context=context, config=config, publisher=publisher, loop=loop, poller=poller)
+    config = make_config(BROKER_SUB=om_broker_process.sub_endpoint, BROKER_PUB=om_broker_process.pub_endpoint)
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="internal").start()
+    poller = Poller(om_zmq_context, om_broker_process)
+    yield types.SimpleNamespace(
+        context=om_zmq_context, config=config, publisher=publisher, loop=loop, poller=poller
+    )
     poller.close()
     loop.stop()
     publisher.close()
-    context.term()

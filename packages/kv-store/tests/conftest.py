@@ -19,7 +19,6 @@ from openmodule.rpc import RPCClient, RPCServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALEMBIC = os.path.join(HERE, "kv_database")
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "SETTINGS_MODULE"]
 
 
 class RawAnswer(BaseModel):
@@ -29,13 +28,10 @@ class RawAnswer(BaseModel):
 
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
+def clean_settings(om_clean_settings: None) -> Iterator[None]:
+    """Every test starts without service environment variables, with settings reset."""
     yield
-    settings.reset()
-    set_running_core(None)
+    set_running_core(None)  # a running core registered by the test must not reach the next one
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +47,8 @@ def database(tmp_path) -> Iterator[Database]:
     db.shutdown()
 
 
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    with BrokerProcess() as handle:
-        yield handle
-
-
 @pytest.fixture
-def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterator[SimpleNamespace]:
     """On the real broker: the service's ``rpc_server`` (running), an RPC ``client`` (playing the cloud for
     ``kv_sync``, and the service's client for ``rpc-websocket``), and ``cloud``, an RPCServer of ours that
     answers ``rpc-websocket``/``server_rpc`` with ``cloud_answer(request)``."""
@@ -66,16 +56,15 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
         NAME="om_kv_test_1",
         RESOURCE="test-resource",
         TESTING=False,
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(config)
-    context = zmq.Context()
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="kv-test").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="kv-test").start()
     wait_for_connection(publisher, loop, timeout=10)
-    rpc_server = RPCServer(context, filter_resource=False)
-    cloud = RPCServer(context, filter_resource=False)
+    rpc_server = RPCServer(om_zmq_context, filter_resource=False)
+    cloud = RPCServer(om_zmq_context, filter_resource=False)
     ns = SimpleNamespace(cloud_requests=[], cloud_answer=lambda request: {})
 
     def server_rpc(request: Any) -> Any:
@@ -97,4 +86,3 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     cloud.shutdown()
     loop.stop()
     publisher.close(0)
-    context.destroy(linger=0)

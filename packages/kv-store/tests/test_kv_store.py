@@ -218,7 +218,7 @@ class Listener:
             return True
 
 
-def wait_until(condition, timeout=10):
+def om_wait_until(condition, timeout=10):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
@@ -238,10 +238,10 @@ def test_run_syncs_when_the_connection_comes_up_and_retries(bus, store):
     bus.cloud_answer = answer
     store.sync_timeout = 0.2
     store.run_as_thread()
-    wait_until(lambda: len(bus.cloud_requests) == 2)  # the failed sync was retried once
+    om_wait_until(lambda: len(bus.cloud_requests) == 2)  # the failed sync was retried once
     listener.set("offline")
     listener.set("online")
-    wait_until(lambda: len(bus.cloud_requests) == 3)
+    om_wait_until(lambda: len(bus.cloud_requests) == 3)
     listener.set("online")  # online -> online is no transition
     store.shutdown()
     assert not store.run_thread.is_alive()

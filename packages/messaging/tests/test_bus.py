@@ -28,23 +28,23 @@ class Demo(ZMQMessage):
     value: int
 
 
-def test_publish_reaches_handler_with_exact_topic(bus: SimpleNamespace, wait_until) -> None:
+def test_publish_reaches_handler_with_exact_topic(bus: SimpleNamespace, om_wait_until) -> None:
     got: list[tuple[str, int]] = []
     bus.dispatcher.register_handler("abc", Demo, lambda m: got.append(("abc", m.value)))
     bus.dispatcher.register_handler("abcd", Demo, lambda m: got.append(("abcd", m.value)))
     wait_for_connection(bus.publisher, bus.loop, timeout=10)  # subscriptions applied and forwarded
     bus.publisher.publish(Demo(value=1), "abcd")
     bus.publisher.publish({"type": "demo", "name": "raw", "timestamp": 1.5, "value": 2}, "abc")
-    wait_until(lambda: len(got) == 2, message="two messages")
+    om_wait_until(lambda: len(got) == 2, what="two messages")
     assert got == [("abcd", 1), ("abc", 2)]
 
 
-def test_unregister_stops_delivery(bus: SimpleNamespace, wait_until) -> None:
+def test_unregister_stops_delivery(bus: SimpleNamespace, om_wait_until) -> None:
     got: list[int] = []
     handle = bus.dispatcher.register_handler("gone", Demo, lambda m: got.append(m.value))
     wait_for_connection(bus.publisher, bus.loop, timeout=10)
     bus.publisher.publish(Demo(value=1), "gone")
-    wait_until(lambda: got == [1], message="first message")
+    om_wait_until(lambda: got == [1], what="first message")
     bus.dispatcher.unregister_handler(handle)
     assert "gone" not in bus.dispatcher.topics
     other: list[int] = []
@@ -52,13 +52,13 @@ def test_unregister_stops_delivery(bus: SimpleNamespace, wait_until) -> None:
     wait_for_connection(bus.publisher, bus.loop, timeout=10)
     bus.publisher.publish(Demo(value=2), "gone")
     bus.publisher.publish(Demo(value=3), "marker")
-    wait_until(lambda: other == [3], message="marker")
+    om_wait_until(lambda: other == [3], what="marker")
     assert got == [1]
 
 
 @pytest.fixture
-def raw_pub(context: zmq.Context, bus: SimpleNamespace):
-    sock = context.socket(zmq.PUB)
+def raw_pub(om_zmq_context: zmq.Context, bus: SimpleNamespace):
+    sock = om_zmq_context.socket(zmq.PUB)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(bus.config.BROKER_SUB)
     lock = threading.Lock()
@@ -69,7 +69,7 @@ def raw_pub(context: zmq.Context, bus: SimpleNamespace):
 
 
 def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until
 ) -> None:
     got: list[int] = []
     errors: list[int] = []
@@ -92,7 +92,7 @@ def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
     raw_pub.send_multipart([b"t", b'{"type": "demo", "name": "x", "value": "NaN-ish"}'])
     raw_pub.send_multipart([b"t", Demo(value=-1).json_bytes()])
     raw_pub.send_multipart([b"t", Demo(value=7).json_bytes()])
-    wait_until(lambda: got == [7], message="valid message after garbage")
+    om_wait_until(lambda: got == [7], what="valid message after garbage")
     assert errors == [-1, 7]
     drops = bus.loop.drops
     assert drops == {
@@ -106,7 +106,7 @@ def test_bad_input_is_counted_and_dropped_and_the_loop_keeps_serving(
 
 
 def test_longer_topics_a_prefix_subscription_delivers_are_skipped_unread(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until
 ) -> None:
     got: list[tuple[str, int]] = []
     bus.dispatcher.register_handler("t", Demo, lambda m: got.append(("t", m.value)))
@@ -116,21 +116,21 @@ def test_longer_topics_a_prefix_subscription_delivers_are_skipped_unread(
     raw_pub.send_multipart([b"t-long", b"{not json"])
     raw_pub.send_multipart([b"t-long", Demo(value=1).json_bytes()])
     raw_pub.send_multipart([b"t", Demo(value=2).json_bytes()])
-    wait_until(lambda: got == [("t", 2)], message="the message on t")
+    om_wait_until(lambda: got == [("t", 2)], what="the message on t")
     assert bus.loop.drops == {}
     # once someone listens on the longer topic, it is delivered and checked like any other
     bus.dispatcher.register_handler("t-long", Demo, lambda m: got.append(("t-long", m.value)))
     wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     raw_pub.send_multipart([b"t-long", b"{not json"])
     raw_pub.send_multipart([b"t-long", Demo(value=3).json_bytes()])
-    wait_until(lambda: ("t-long", 3) in got, message="the message on t-long")
+    om_wait_until(lambda: ("t-long", 3) in got, what="the message on t-long")
     assert bus.loop.drops == {"invalid_json": 1}
 
 
 def test_receive_message_from_socket(
-    context: zmq.Context, config: SimpleNamespace, raw_pub: zmq.Socket
+    om_zmq_context: zmq.Context, config: SimpleNamespace, raw_pub: zmq.Socket
 ) -> None:
-    sub = context.socket(zmq.SUB)
+    sub = om_zmq_context.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
     sub.connect(config.BROKER_PUB)
     sub.setsockopt(zmq.SUBSCRIBE, b"recv")
@@ -163,17 +163,19 @@ def test_each_malformed_message_is_reported_with_what_is_wrong(caplog: pytest.Lo
     assert "nope" not in text  # the content is never echoed
 
 
-def test_a_socket_of_get_pub_socket_publishes(context: zmq.Context, bus: SimpleNamespace, wait_until) -> None:
+def test_a_socket_of_get_pub_socket_publishes(
+    om_zmq_context: zmq.Context, bus: SimpleNamespace, om_wait_until
+) -> None:
     from openmodule.messaging import get_pub_socket
 
-    pub = get_pub_socket(context, bus.config)
+    pub = get_pub_socket(om_zmq_context, bus.config)
     try:
         assert pub.getsockopt(zmq.LINGER) == 100 and pub.type == zmq.PUB
         got: list[int] = []
         bus.dispatcher.register_handler("own-pub", Demo, lambda m: got.append(m.value))
         wait_for_connection(bus.dispatcher, pub, timeout=10)  # 12.x form: (dispatcher, pub_socket)
         Demo(value=3).publish_on_topic(pub, "own-pub")
-        wait_until(lambda: got == [3], message="message through the own socket")
+        om_wait_until(lambda: got == [3], what="message through the own socket")
     finally:
         pub.close()
 
@@ -190,7 +192,7 @@ def test_wait_for_connection_without_a_socket_uses_the_running_core(bus: SimpleN
         set_running_core(None)
 
 
-def test_publisher_takes_ready_made_frames_from_any_thread(bus: SimpleNamespace, wait_until) -> None:
+def test_publisher_takes_ready_made_frames_from_any_thread(bus: SimpleNamespace, om_wait_until) -> None:
     # Code written against a PUB socket calls send_multipart (message.publish_on_topic(server.pub, ...)).
     got: list[int] = []
     bus.dispatcher.register_handler("frames", Demo, lambda m: got.append(m.value))
@@ -203,15 +205,15 @@ def test_publisher_takes_ready_made_frames_from_any_thread(bus: SimpleNamespace,
         t.start()
     for t in threads:
         t.join()
-    wait_until(lambda: sorted(got) == [0, 1, 2, 3], message="four messages")
+    om_wait_until(lambda: sorted(got) == [0, 1, 2, 3], what="four messages")
     with pytest.raises(ValueError, match="two frames"):
         bus.publisher.send_multipart([b"t", b"{}", b"x"])
 
 
-def test_wait_for_connection_times_out_without_broker(context: zmq.Context) -> None:
+def test_wait_for_connection_times_out_without_broker(om_zmq_context: zmq.Context) -> None:
     dead = SimpleNamespace(NAME="n", BROKER_SUB="tcp://127.0.0.1:1", BROKER_PUB="tcp://127.0.0.1:1")
-    publisher = Publisher(context, dead, linger=0)
-    loop = MessageLoop(context, dead).start()
+    publisher = Publisher(om_zmq_context, dead, linger=0)
+    loop = MessageLoop(om_zmq_context, dead).start()
     try:
         with pytest.raises(TimeoutError, match="could not connect"):
             wait_for_connection(publisher, loop, timeout=0.3)
@@ -222,12 +224,12 @@ def test_wait_for_connection_times_out_without_broker(context: zmq.Context) -> N
 
 
 def test_publish_from_many_threads_with_executor(
-    context: zmq.Context, config: SimpleNamespace, wait_until
+    om_zmq_context: zmq.Context, config: SimpleNamespace, om_wait_until
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, executor=ThreadPoolExecutor(2)).start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, executor=ThreadPoolExecutor(2)).start()
     try:
         assert loop.dispatcher.is_multi_threaded
         got: list[int] = []
@@ -252,7 +254,7 @@ def test_publish_from_many_threads_with_executor(
             th.start()
         for th in threads:
             th.join()
-        wait_until(lambda: len(got) == 200, message="200 messages")
+        om_wait_until(lambda: len(got) == 200, what="200 messages")
         assert sorted(got) == [base + i for base in (0, 100, 200, 300) for i in range(50)]
     finally:
         loop.stop()
@@ -270,28 +272,28 @@ message = st.tuples(topic, st.lists(body, min_size=0, max_size=3)).map(lambda t:
 @hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batches=st.lists(message, min_size=1, max_size=8))
 def test_fuzz_random_frames_never_stop_the_loop(bus_for_fuzz: Any, batches: list[list[bytes]]) -> None:
-    bus, raw_pub, got, wait_until = bus_for_fuzz
+    bus, raw_pub, got, om_wait_until = bus_for_fuzz
     for frames in batches:
         raw_pub.send_multipart(frames)
     marker = len(got)
     raw_pub.send_multipart([b"fuzz", Demo(value=marker, name="marker").json_bytes()])
-    wait_until(lambda: marker in got, message="marker after random frames")
+    om_wait_until(lambda: marker in got, what="marker after random frames")
     assert bus.loop.running
 
 
 @pytest.fixture
-def bus_for_fuzz(bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until):
+def bus_for_fuzz(bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until):
     got: list[int] = []
     bus.dispatcher.register_handler("fuzz", Demo, lambda m: got.append(m.value), filter={"name": "marker"})
     # the handler also sees fuzz frames that happen to be valid; only markers are recorded
     # through raw_pub itself: a PUB filters by the subscriptions it has received, and the
     # publisher's round trip does not prove raw_pub's connection has the new one yet
     wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
-    return bus, raw_pub, got, wait_until
+    return bus, raw_pub, got, om_wait_until
 
 
 def test_a_burst_longer_than_a_batch_arrives_complete_and_in_order(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until
 ) -> None:
     # more than the loop's batch (256) per wake-up, below the high-water mark (1000), bad input mixed in
     got: list[int] = []
@@ -305,13 +307,13 @@ def test_a_burst_longer_than_a_batch_arrives_complete_and_in_order(
             raw_pub.send_multipart([b"burst", b'{"type": "demo", "value": "not a number"}'])
         if i == 350:  # a long multipart message must be consumed whole, not split into messages
             raw_pub.send_multipart([b"burst", Demo(value=-1).json_bytes(), b"", Demo(value=-2).json_bytes()])
-    wait_until(lambda: len(got) == 700, message="700 messages")
+    om_wait_until(lambda: len(got) == 700, what="700 messages")
     assert got == list(range(700))
     assert bus.loop.drops == {"validation_error": 7, "frame_count": 1}
 
 
 def test_publishing_threads_lose_nothing_and_keep_their_order(
-    bus: SimpleNamespace, context: zmq.Context, wait_until
+    bus: SimpleNamespace, om_zmq_context: zmq.Context, om_wait_until
 ) -> None:
     # Many threads publishing at once share the socket by combining (one sends what others queued):
     # every message must arrive, each thread's in the order it published them. (800 in all: below the
@@ -332,12 +334,12 @@ def test_publishing_threads_lose_nothing_and_keep_their_order(
         worker.start()
     for worker in workers:
         worker.join()
-    wait_until(lambda: len(received) == threads * per_thread, message="every published message")
+    om_wait_until(lambda: len(received) == threads * per_thread, what="every published message")
     for k in range(threads):
         assert [i for thread, i in received if thread == k] == list(range(per_thread))
 
 
-def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamespace, wait_until) -> None:
+def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamespace, om_wait_until) -> None:
     events: list[tuple[str, int, int]] = []
 
     def handler(m: Demo) -> None:
@@ -350,7 +352,7 @@ def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamesp
     wait_for_connection(bus.publisher, bus.loop, timeout=10)
     for value in (1, 2, 3):
         bus.publisher.publish(Demo(value=value), "burst")
-    wait_until(lambda: len(events) == 6, message="three handlers and their callbacks")
+    om_wait_until(lambda: len(events) == 6, what="three handlers and their callbacks")
     loop_thread = bus.loop._receiver.thread.ident
     assert {ident for _, _, ident in events} == {loop_thread}
     for value in (1, 2, 3):
@@ -363,7 +365,7 @@ def test_after_burst_runs_in_the_loop_thread_after_the_handler(bus: SimpleNamesp
 
 
 def test_one_message_with_an_impossible_timestamp_never_ends_the_loop(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until
 ) -> None:
     # Each of these raised OverflowError inside validation, escaped the dispatcher and ended the
     # receiving thread (and with it the service): now each is one counted validation error.
@@ -378,13 +380,13 @@ def test_one_message_with_an_impossible_timestamp_never_ends_the_loop(
     raw_pub.send_multipart(
         [b"ts", orjson.dumps({"type": "demo", "name": "x", "value": 1, "timestamp": 1.7e12})]
     )
-    wait_until(lambda: got == [1], message="the valid message after the impossible ones")
+    om_wait_until(lambda: got == [1], what="the valid message after the impossible ones")
     assert bus.loop.running
     assert bus.loop.drops == {"validation_error": len(impossible)}
 
 
 def test_a_validator_raising_anything_is_a_counted_validation_error(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until
 ) -> None:
     class Picky(ZMQMessage):
         type: str = "demo"
@@ -402,13 +404,13 @@ def test_a_validator_raising_anything_is_a_counted_validation_error(
     wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     raw_pub.send_multipart([b"picky", Demo(value=-1).json_bytes()])
     raw_pub.send_multipart([b"picky", Demo(value=2).json_bytes()])
-    wait_until(lambda: got == [2], message="the valid message after the exploding one")
+    om_wait_until(lambda: got == [2], what="the valid message after the exploding one")
     assert bus.loop.running
     assert bus.loop.drops == {"validation_error": 1}
 
 
 def test_drop_reports_name_the_problem_never_the_values(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until, caplog: pytest.LogCaptureFixture
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Received data can hold personal data (a plate) and be of any size: a report quotes neither.
     class Plates(ZMQMessage):
@@ -439,7 +441,7 @@ def test_drop_reports_name_the_problem_never_the_values(
         raw_pub.send_multipart([b"plates", b'{"plate": "' + plate.encode() + b'", broken'])
         raw_pub.send_multipart([b"plates", orjson.dumps([plate] * 10_000)])
         raw_pub.send_multipart([b"plates", orjson.dumps({**head, "counts": [1]})])
-        wait_until(lambda: got == [[1]], message="the valid message after the bad ones")
+        om_wait_until(lambda: got == [[1]], what="the valid message after the bad ones")
     assert bus.loop.drops == {"validation_error": 2, "invalid_json": 1, "not_an_object": 1}
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("openmodule")]
     text = "\n".join(lines)
@@ -460,7 +462,7 @@ class _Unprintable(Exception):
 
 
 def test_a_handler_raising_an_exception_that_cannot_be_shown_is_reported_by_its_type(
-    bus: SimpleNamespace, raw_pub: zmq.Socket, wait_until, caplog: pytest.LogCaptureFixture
+    bus: SimpleNamespace, raw_pub: zmq.Socket, om_wait_until, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The drop report formatted the exception with repr(): that raised again inside the except block, and
     # only the loop's last safety net kept the thread alive, reporting the RuntimeError of repr() instead.
@@ -475,21 +477,21 @@ def test_a_handler_raising_an_exception_that_cannot_be_shown_is_reported_by_its_
     wait_for_connection(bus.dispatcher, raw_pub, threading.Lock(), 10)
     raw_pub.send_multipart([b"odd", Demo(value=-1).json_bytes()])
     raw_pub.send_multipart([b"odd", Demo(value=2).json_bytes()])
-    wait_until(lambda: got == [2], message="the valid message after the odd one")
+    om_wait_until(lambda: got == [2], what="the valid message after the odd one")
     assert bus.loop.running
     assert bus.loop.drops == {"handler_error": 1}
     assert "raised <_Unprintable that cannot be shown>" in caplog.text
 
 
-def test_refresh_subscriptions_takes_in_a_subscription_that_just_arrived(context: zmq.Context) -> None:
+def test_refresh_subscriptions_takes_in_a_subscription_that_just_arrived(om_zmq_context: zmq.Context) -> None:
     # The broker's XSUB side, played by the test: it forwards a new subscription right after the
     # publisher sent something, as when a service subscribes its RPC reply topic and calls at once.
-    xsub = context.socket(zmq.XSUB)
+    xsub = om_zmq_context.socket(zmq.XSUB)
     xsub.setsockopt(zmq.LINGER, 0)
     xsub.setsockopt(zmq.RCVTIMEO, 1000)
     endpoint = "inproc://refresh-test"
     xsub.bind(endpoint)
-    publisher = Publisher(context, SimpleNamespace(NAME="t", BROKER_SUB=endpoint), linger=0)
+    publisher = Publisher(om_zmq_context, SimpleNamespace(NAME="t", BROKER_SUB=endpoint), linger=0)
     try:
         xsub.send(b"\x01warm")
         for _ in range(100):  # until the publisher has taken in the first subscription
@@ -518,10 +520,12 @@ def test_refresh_subscriptions_takes_in_a_subscription_that_just_arrived(context
         xsub.close(0)
 
 
-def test_find_publisher_behind_a_publish_callable(context: zmq.Context, config: SimpleNamespace) -> None:
+def test_find_publisher_behind_a_publish_callable(
+    om_zmq_context: zmq.Context, config: SimpleNamespace
+) -> None:
     from openmodule.messaging import find_publisher
 
-    publisher = Publisher(context, config, linger=0)
+    publisher = Publisher(om_zmq_context, config, linger=0)
     try:
         owner = SimpleNamespace(publisher=publisher)
         owner.publish = lambda message, topic: None

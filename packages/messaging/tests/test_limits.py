@@ -46,15 +46,15 @@ def own_broker() -> Iterator[BrokerProcess]:
 
 
 @pytest.fixture
-def limited(context: zmq.Context, own_broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def limited(om_zmq_context: zmq.Context, own_broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     config = SimpleNamespace(
         NAME="limits",
         BROKER_SUB=own_broker.sub_endpoint,
         BROKER_PUB=own_broker.pub_endpoint,
         MAX_MESSAGE_SIZE=2000,
     )
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="limited").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="limited").start()
     wait_for_connection(publisher, loop, timeout=10)
     yield SimpleNamespace(publisher=publisher, loop=loop, broker=own_broker)
     loop.stop()
@@ -125,7 +125,7 @@ def _wait(condition, what: str, timeout: float = 10.0) -> None:
 
 
 def test_a_pool_queue_is_bounded_and_its_backlog_is_cancelled_on_stop(
-    context: zmq.Context, own_broker: BrokerProcess
+    om_zmq_context: zmq.Context, own_broker: BrokerProcess
 ) -> None:
     # dispatcher_max_threads > 1 gave the loop an unbounded pool queue: a flood queued 228,000 calls
     # (700 MB), and stopping then ran the whole backlog. Now the pool holds HANDLER_QUEUE_LIMIT calls, the
@@ -144,8 +144,8 @@ def test_a_pool_queue_is_bounded_and_its_backlog_is_cancelled_on_stop(
         release.wait(30)
 
     pool = ThreadPoolExecutor(2, thread_name_prefix="limits-pool")
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="pool", executor=pool).start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="pool", executor=pool).start()
     try:
         loop.dispatcher.register_handler("padded", Padded, slow)
         wait_for_connection(publisher, loop, timeout=10)

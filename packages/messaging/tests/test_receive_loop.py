@@ -16,11 +16,13 @@ class Ping(ZMQMessage):
     n: int = 0
 
 
-def test_serves_subscriptions_made_from_other_threads_in_its_own_thread(context, config, wait_until) -> None:
+def test_serves_subscriptions_made_from_other_threads_in_its_own_thread(
+    om_zmq_context, config, om_wait_until
+) -> None:
     received: list[tuple[str, int, str]] = []
     calls: list[str] = []
     loop = ReceiveLoop(
-        context,
+        om_zmq_context,
         config,
         lambda topic, message: received.append((topic, message["n"], threading.current_thread().name)),
         name="receive-test",
@@ -29,7 +31,7 @@ def test_serves_subscriptions_made_from_other_threads_in_its_own_thread(context,
         after_drain=lambda: calls.append("drained"),
         on_end=lambda: calls.append("end"),
     )
-    publisher = Publisher(context, config)
+    publisher = Publisher(om_zmq_context, config)
     thread = loop.start()
     assert thread.name == "openmodule-receive-test" and loop.running
     threading.Thread(target=loop.subscribe, args=("rl-a",)).start()
@@ -39,7 +41,7 @@ def test_serves_subscriptions_made_from_other_threads_in_its_own_thread(context,
         publisher.publish(Ping(n=1), "rl-a")
         return bool(received)
 
-    wait_until(delivered, message="a message through the subscription made from another thread")
+    om_wait_until(delivered, what="a message through the subscription made from another thread")
     assert {topic for topic, _, _ in received} == {"rl-a"}
     assert {name for _, _, name in received} == {"openmodule-receive-test"}
     loop.unsubscribe("rl-a")
@@ -50,21 +52,25 @@ def test_serves_subscriptions_made_from_other_threads_in_its_own_thread(context,
     publisher.close(0)
 
 
-def test_a_loop_that_never_ran_closes_on_stop(context, config) -> None:
-    loop = ReceiveLoop(context, config, lambda topic, message: None, name="never-run")
+def test_a_loop_that_never_ran_closes_on_stop(om_zmq_context, config) -> None:
+    loop = ReceiveLoop(om_zmq_context, config, lambda topic, message: None, name="never-run")
     loop.stop()
     assert loop.socket.closed and loop.thread is None
     loop.stop()  # twice is fine
 
 
-def test_context_termination_ends_the_loop_and_calls_the_hook(config, wait_until) -> None:
+def test_context_termination_ends_the_loop_and_calls_the_hook(config, om_wait_until) -> None:
     context: zmq.Context[Any] = zmq.Context()
     terminated = threading.Event()
     loop = ReceiveLoop(
-        context, config, lambda topic, message: None, name="terminated", on_context_terminated=terminated.set
+        context,
+        config,
+        lambda topic, message: None,
+        name="terminated",
+        on_context_terminated=terminated.set,
     )
     loop.start()
-    wait_until(lambda: loop.running, message="the loop thread")
+    om_wait_until(lambda: loop.running, what="the loop thread")
     context.term()  # blocks until the loop closed its socket
     assert terminated.is_set() and loop.socket.closed
-    wait_until(lambda: not loop.running, message="the loop thread to end")
+    om_wait_until(lambda: not loop.running, what="the loop thread to end")

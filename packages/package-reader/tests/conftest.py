@@ -22,17 +22,6 @@ from openmodule.models.package_reader import (
 )
 from openmodule.rpc import RPCClient, RPCServer
 
-ENV_KEYS = [
-    "TESTING",
-    "DEBUG",
-    "NAME",
-    "AUTH_RESOURCE",
-    "BROKER_PUB",
-    "BROKER_SUB",
-    "BROKER_HOST",
-    "SETTINGS_MODULE",
-]
-
 PACKAGES: list[dict[str, Any]] = [
     {
         "name": "hw_camera_1",
@@ -102,36 +91,25 @@ class FakeServiceMisc:
 
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
-    yield
-    settings.reset()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    with BrokerProcess() as handle:
-        yield handle
+def clean_settings(om_clean_settings: None) -> None:
+    pass  # every test starts without service environment variables, with settings reset
 
 
 @pytest.fixture
-def service_misc(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def service_misc(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterator[SimpleNamespace]:
     """A fake service-misc RPC server and a connected RPC client on the real broker."""
     config = SimpleNamespace(
         NAME="package-reader-test",
         RESOURCE="test-resource",
         TESTING=False,
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(config)
-    context = zmq.Context()
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="client").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="client").start()
     fake = FakeServiceMisc()
-    server = RPCServer(context, filter_resource=False)
+    server = RPCServer(om_zmq_context, filter_resource=False)
     for type_, request, response, handler in [
         ("get_service_by_name", ConfigGetServiceByNameRequest, ConfigGetServiceResponse, fake.by_name),
         ("get_services", ConfigGetInstalledServicesRequest, ConfigGetServicesResponse, fake.all),
@@ -165,4 +143,3 @@ def service_misc(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     server.shutdown()
     loop.stop()
     publisher.close(0)
-    context.destroy(linger=0)

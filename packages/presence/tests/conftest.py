@@ -14,7 +14,6 @@ from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import ZMQMessage
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE"]
 BASE_ID = 1_700_000_000_000_000_000
 
 
@@ -24,32 +23,22 @@ class FlushMessage(ZMQMessage):
 
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
-    yield
-    settings.reset()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    """One real broker subprocess on free loopback ports for the whole session."""
-    with BrokerProcess() as handle:
-        yield handle
+def clean_settings(om_clean_settings: None) -> None:
+    pass  # every test starts without service environment variables, with settings reset
 
 
 @pytest.fixture
-def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterator[SimpleNamespace]:
     """A publisher and a running message loop on the real broker. ``bus.send(*messages)`` publishes on
     ``presence`` and returns once the loop has handled them all (a marker sent last comes back last)."""
     config = SimpleNamespace(
-        NAME="presence-test", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        NAME="presence-test",
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(config)
-    context = zmq.Context()
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="presence-test").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="presence-test").start()
     seen: list[int] = []
     loop.dispatcher.register_handler("presence", FlushMessage, lambda m: seen.append(m.n))
     wait_for_connection(publisher, loop, timeout=10)
@@ -69,7 +58,6 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     yield SimpleNamespace(dispatcher=loop.dispatcher, send=send, publisher=publisher)
     loop.stop()
     publisher.close(0)
-    context.destroy(linger=0)
 
 
 @pytest.fixture

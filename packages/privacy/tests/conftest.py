@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -12,33 +11,20 @@ from openmodule.broker import BrokerProcess
 from openmodule.config import settings
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "BROKER_PUB", "BROKER_SUB", "BROKER_HOST", "SETTINGS_MODULE"]
-
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
-    yield
-    settings.reset()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    """One real broker subprocess on free loopback ports."""
-    with BrokerProcess() as handle:
-        yield handle
+def clean_settings(om_clean_settings: None) -> None:
+    pass  # every test starts without service environment variables, with settings reset
 
 
 @pytest.fixture
-def config(broker: BrokerProcess) -> SimpleNamespace:
+def config(om_broker_process: BrokerProcess) -> SimpleNamespace:
     module = SimpleNamespace(
         NAME="om_privacy_test_1",
         RESOURCE="privacy-test",
         TESTING=False,
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(module)
     return module
@@ -86,17 +72,5 @@ def connect() -> Any:
 
     def wait(sender: Service, receiver: Service) -> None:
         wait_for_connection(sender.publisher, receiver.loop, 10)
-
-    return wait
-
-
-@pytest.fixture
-def eventually() -> Any:
-    def wait(predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.01)
 
     return wait

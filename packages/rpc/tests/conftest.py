@@ -17,17 +17,6 @@ from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import EmptyModel, OpenModuleModel
 from openmodule.rpc import RPCClient, RPCServer
 
-ENV_KEYS = [
-    "TESTING",
-    "DEBUG",
-    "NAME",
-    "AUTH_RESOURCE",
-    "BROKER_PUB",
-    "BROKER_SUB",
-    "BROKER_HOST",
-    "SETTINGS_MODULE",
-]
-
 
 # -- models shared by the tests (fixtures hand them out: test modules do not import each other) ------
 class EchoRequest(OpenModuleModel):
@@ -60,47 +49,29 @@ def models() -> SimpleNamespace:
 
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
-    yield
-    settings.reset()
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    """One real broker subprocess on free loopback ports for the whole session."""
-    with BrokerProcess() as handle:
-        yield handle
+def clean_settings(om_clean_settings: None) -> None:
+    pass  # every test starts without service environment variables, with settings reset
 
 
 @pytest.fixture
-def config(broker: BrokerProcess) -> SimpleNamespace:
+def config(om_broker_process: BrokerProcess) -> SimpleNamespace:
     """Settings pointing at the test broker (installed as the global settings)."""
     module = SimpleNamespace(
         NAME="rpc-test",
         RESOURCE="test-resource",
         TESTING=False,
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(module)
     return module
 
 
 @pytest.fixture
-def context() -> Iterator[zmq.Context]:
-    ctx = zmq.Context()
-    yield ctx
-    ctx.destroy(linger=0)
-
-
-@pytest.fixture
-def bus(context: zmq.Context, config: SimpleNamespace) -> Iterator[SimpleNamespace]:
+def bus(om_zmq_context: zmq.Context, config: SimpleNamespace) -> Iterator[SimpleNamespace]:
     """A connected publisher, a running message loop and an RPCClient on it (as the core builds them)."""
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="rpc-test-internal").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="rpc-test-internal").start()
     wait_for_connection(publisher, loop, timeout=10)
     client = RPCClient(loop.dispatcher, publisher.publish, default_timeout=5.0, _warn=False)
     yield SimpleNamespace(publisher=publisher, loop=loop, dispatcher=loop.dispatcher, client=client)
@@ -110,13 +81,13 @@ def bus(context: zmq.Context, config: SimpleNamespace) -> Iterator[SimpleNamespa
 
 
 @pytest.fixture
-def make_server(context: zmq.Context, bus: SimpleNamespace) -> Iterator[Callable[..., RPCServer]]:
+def make_server(om_zmq_context: zmq.Context, bus: SimpleNamespace) -> Iterator[Callable[..., RPCServer]]:
     """Build servers replying through the bus publisher; shut down after the test."""
     servers: list[RPCServer] = []
 
     def make(**kwargs: Any) -> RPCServer:
         kwargs.setdefault("publish", bus.publisher.publish)
-        server = RPCServer(context, **kwargs)
+        server = RPCServer(om_zmq_context, **kwargs)
         servers.append(server)
         return server
 
@@ -195,7 +166,7 @@ class RawBus:
 
 
 @pytest.fixture
-def raw(context: zmq.Context, config: SimpleNamespace) -> Iterator[RawBus]:
-    bus = RawBus(context, config)
+def raw(om_zmq_context: zmq.Context, config: SimpleNamespace) -> Iterator[RawBus]:
+    bus = RawBus(om_zmq_context, config)
     yield bus
     bus.close()

@@ -258,10 +258,10 @@ def test_executor_lets_handlers_call_back(bus, make_server, wait_served, models)
     assert bus.client.rpc("nest", "outer", models.EchoRequest(value=1), models.EchoResponse).value == 2
 
 
-def test_server_with_own_publisher(context, config, bus, wait_served, models):
+def test_server_with_own_publisher(om_zmq_context, config, bus, wait_served, models):
     from openmodule.rpc import RPCServer
 
-    server = RPCServer(context)  # no publish: replies through its own Publisher
+    server = RPCServer(om_zmq_context)  # no publish: replies through its own Publisher
     try:
         server.register_handler("own", "echo", models.EchoRequest, models.EchoResponse, echo)
         server.run_as_thread()
@@ -541,7 +541,7 @@ def test_a_handler_raising_an_exception_that_cannot_be_shown_gets_a_handler_erro
 
 
 def test_client_without_publish_sends_through_the_running_core(
-    context, bus, make_server, wait_served, models
+    om_zmq_context, bus, make_server, wait_served, models
 ):
     # RPCClient(dispatcher, channels=[...]) as 12.x code builds it: requests go out through the running core.
     from openmodule.messaging import NoRunningCore, set_running_core
@@ -562,7 +562,9 @@ def test_client_without_publish_sends_through_the_running_core(
         client.shutdown()
 
 
-def test_a_handler_publishes_through_server_pub(context, config, bus, make_server, wait_served, models):
+def test_a_handler_publishes_through_server_pub(
+    om_zmq_context, config, bus, make_server, wait_served, models
+):
     # 12.x handlers published extra messages on the server's PUB socket: server.pub still takes them.
     from openmodule.models.base import ZMQMessage
     from openmodule.rpc import RPCServer
@@ -573,7 +575,7 @@ def test_a_handler_publishes_through_server_pub(context, config, bus, make_serve
     while not seen and time.monotonic() < deadline:  # the subscription reaches the broker asynchronously
         bus.publisher.publish(ZMQMessage(type="probe"), "side")
         time.sleep(0.02)
-    own = RPCServer(context)  # replies through its own Publisher
+    own = RPCServer(om_zmq_context)  # replies through its own Publisher
     shared = make_server()  # replies through a publish callable
     try:
         for server, channel in ((own, "pub-own"), (shared, "pub-shared")):
@@ -616,14 +618,14 @@ def test_a_server_never_shut_down_does_not_block_the_context_termination(config,
     server.shutdown()  # still allowed afterwards
 
 
-def test_replies_take_in_the_callers_fresh_subscription_first(context, config, bus, make_server):
+def test_replies_take_in_the_callers_fresh_subscription_first(om_zmq_context, config, bus, make_server):
     # A caller subscribes its reply topic just before its first request; the server's publisher must
     # take that subscription in before replying (Publisher.refresh_subscriptions, tested in messaging).
     from openmodule.rpc import RPCServer
 
     shared = make_server()  # replies through bus.publisher.publish
     assert shared._reply_publisher is bus.publisher
-    own = RPCServer(context)
+    own = RPCServer(om_zmq_context)
     try:
         assert own._reply_publisher is own._own_publisher is not None
     finally:

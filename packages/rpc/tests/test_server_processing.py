@@ -18,13 +18,13 @@ RPC_ID = "12345678-1234-5678-1234-567812345678"
 
 
 @pytest.fixture
-def server(context, config):
+def server(om_zmq_context, config):
     sent = []
 
     def publish(message, topic):
         sent.append((topic, orjson.loads(encode_message(message))))
 
-    srv = RPCServer(context, publish=publish)
+    srv = RPCServer(om_zmq_context, publish=publish)
     srv.sent = sent
     yield srv
     srv.shutdown()
@@ -155,9 +155,9 @@ def test_resource_filter(server, models):
     assert [r["response"]["value"] for _, r in server.sent] == [2, 3]
 
 
-def test_resource_filter_off(context, config, models):
+def test_resource_filter_off(om_zmq_context, config, models):
     sent = []
-    srv = RPCServer(context, filter_resource=False, publish=lambda m, t: sent.append(m))
+    srv = RPCServer(om_zmq_context, filter_resource=False, publish=lambda m, t: sent.append(m))
     try:
         srv.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
         srv.process_rpc("c", req(request={"value": 1}, resource="other-device"))
@@ -251,15 +251,18 @@ def settings_testing():
     return override_context(TESTING=True)
 
 
-def test_config_is_deprecated_but_used(context, broker, models):
+def test_config_is_deprecated_but_used(om_zmq_context, om_broker_process, models):
     cfg = SimpleNamespace(
-        NAME="from-config", RESOURCE="res-1", BROKER_SUB=broker.sub_endpoint, BROKER_PUB=broker.pub_endpoint
+        NAME="from-config",
+        RESOURCE="res-1",
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(SimpleNamespace(NAME="from-settings"))
     sent = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        srv = RPCServer(config=cfg, context=context, publish=lambda m, t: sent.append(m))
+        srv = RPCServer(config=cfg, context=om_zmq_context, publish=lambda m, t: sent.append(m))
     assert any(w.category is DeprecationWarning for w in caught)
     try:
         srv.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
@@ -270,18 +273,18 @@ def test_config_is_deprecated_but_used(context, broker, models):
         srv.shutdown()
 
 
-def test_shutdown_without_run(context, config):
-    srv = RPCServer(context, publish=lambda m, t: None)
+def test_shutdown_without_run(om_zmq_context, config):
+    srv = RPCServer(om_zmq_context, publish=lambda m, t: None)
     srv.shutdown()
     srv.shutdown()  # idempotent
     assert srv.socket.closed
 
 
-def test_unexpected_error_is_logged_not_raised(context, config, models, caplog):
+def test_unexpected_error_is_logged_not_raised(om_zmq_context, config, models, caplog):
     def failing_publish(message, topic):
         raise OSError("socket gone")
 
-    srv = RPCServer(context, publish=failing_publish)
+    srv = RPCServer(om_zmq_context, publish=failing_publish)
     try:
         srv.register_handler("c", "echo", models.EchoRequest, models.EchoResponse, echo)
         srv.process_rpc("c", req(request={"value": 1}))

@@ -15,22 +15,17 @@ import pytest
 from openmodule.config import settings
 from openmodule.utils.schema import Schema
 
-ENV_KEYS = ["TESTING", "SCHEMA_FILE", "SETTINGS_MODULE", "BROKER_PUB", "BROKER_SUB", "NAME"]
-
 
 @pytest.fixture(autouse=True)
-def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def clean(om_clean_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test starts without settings, with an empty Schema, in an empty folder."""
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("SCHEMA_FILE", raising=False)
     work = tmp_path / "service"
     work.mkdir()
     monkeypatch.chdir(work)
-    settings.reset()
     Schema.clear()
     yield
     Schema.clear()
-    settings.reset()
 
 
 @pytest.fixture

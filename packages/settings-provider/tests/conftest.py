@@ -18,8 +18,6 @@ from openmodule.models.base import ZMQMessage
 from openmodule.models.settings import SettingsGetManyRequest, SettingsGetRequest
 from openmodule.rpc import RPCClient, RPCServer
 
-ENV_KEYS = ["TESTING", "DEBUG", "NAME", "AUTH_RESOURCE", "BROKER_PUB", "BROKER_SUB", "SETTINGS_MODULE"]
-
 
 class RawAnswer(BaseModel):
     """Whatever the handler returns goes on the wire as it is (the server may answer anything)."""
@@ -68,23 +66,14 @@ class SettingsServer:
 
 
 @pytest.fixture(autouse=True)
-def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
-    settings.reset()
+def clean_settings(om_clean_settings: None) -> Iterator[None]:
+    """Every test starts without service environment variables, with settings reset."""
     yield
-    settings.reset()
-    set_running_core(None)
-
-
-@pytest.fixture(scope="session")
-def broker() -> Iterator[BrokerProcess]:
-    with BrokerProcess() as handle:
-        yield handle
+    set_running_core(None)  # a running core registered by the test must not reach the next one
 
 
 @pytest.fixture
-def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
+def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterator[SimpleNamespace]:
     """On the real broker: a running settings ``server`` (an RPCServer of ours), an RPC ``client``, the
     ``dispatcher`` of a running message loop, registered as the running core, and ``publish(message)`` on
     ``settings`` that returns once the loop has handled it."""
@@ -92,19 +81,18 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
         NAME="om_settings_test_1",
         RESOURCE="test-resource",
         TESTING=False,
-        BROKER_SUB=broker.sub_endpoint,
-        BROKER_PUB=broker.pub_endpoint,
+        BROKER_SUB=om_broker_process.sub_endpoint,
+        BROKER_PUB=om_broker_process.pub_endpoint,
     )
     settings.configure(config)
-    context = zmq.Context()
-    publisher = Publisher(context, config)
-    loop = MessageLoop(context, config, name="settings-test").start()
+    publisher = Publisher(om_zmq_context, config)
+    loop = MessageLoop(om_zmq_context, config, name="settings-test").start()
     seen: list[int] = []
     loop.dispatcher.register_handler("settings-flush", FlushMessage, lambda m: seen.append(m.n))
     loop.dispatcher.register_handler("settings", dict, lambda m: None, match_type=False)
     wait_for_connection(publisher, loop, timeout=10)
     server = SettingsServer()
-    rpc_server = RPCServer(context, filter_resource=False)
+    rpc_server = RPCServer(om_zmq_context, filter_resource=False)
     # raw answers: the server side may send anything, also what does not validate
     rpc_server.register_handler("settings", "get", SettingsGetRequest, RawAnswer, server.get)
     rpc_server.register_handler("settings", "get_many", SettingsGetManyRequest, RawAnswer, server.get_many)
@@ -131,4 +119,3 @@ def bus(broker: BrokerProcess) -> Iterator[SimpleNamespace]:
     rpc_server.shutdown()
     loop.stop()
     publisher.close(0)
-    context.destroy(linger=0)

@@ -24,12 +24,9 @@ def test_config(**extra):
 
 
 @pytest.fixture(autouse=True)
-def configured_settings(monkeypatch, tmp_path):
+def configured_settings(om_clean_settings, monkeypatch, tmp_path):
     monkeypatch.setenv("TESTING", "1")
-    settings.reset()
     settings.configure(test_config(DATABASE_FOLDER=str(tmp_path / "test")))
-    yield
-    settings.reset()
 
 
 @pytest.fixture

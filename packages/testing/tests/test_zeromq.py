@@ -12,6 +12,7 @@ import time
 import pytest
 import zmq
 
+from openmodule.fixtures import wait_until
 from openmodule.models.base import ZMQMessage
 from openmodule_test.utils import DeveloperError
 from openmodule_test.zeromq import (
@@ -26,14 +27,6 @@ from openmodule_test.zeromq import (
 class Greeting(ZMQMessage):
     type: str = "greeting"
     text: str
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 @pytest.fixture
