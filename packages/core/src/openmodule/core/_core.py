@@ -284,8 +284,29 @@ def init_openmodule(
     ``sentry=None`` reports errors only outside DEBUG and TESTING; ``dispatcher_max_threads > 1`` runs user
     handlers in a thread pool (no ordering); ``database=True`` opens the service database.
     """
-    global _core, _owns_context, _previous_sigterm, _sigterm_installed
     validate_config_module(config)
+    instance = _register_new_core(config, context, dispatcher_max_threads)
+    try:
+        _start(instance, config, health_handler, catch_sigterm=catch_sigterm, init_logs=logging)
+        if wait_for_broker:
+            instance.wait_for_broker(BROKER_TIMEOUT)
+        _activate_sentry(instance, config, sentry)
+        if dsgvo:
+            copy_dsgvo_config()
+        if database:
+            instance.init_database()
+    except BaseException:
+        _teardown()
+        raise
+    log.info("core startup complete")
+    return instance
+
+
+def _register_new_core(
+    config: ServiceConfig, context: zmq.Context[Any] | None, dispatcher_max_threads: int
+) -> OpenModuleCore:
+    """Build the core (refusing a second one) and register it as the running core of the process."""
+    global _core, _owns_context
     with _core_lock:
         if _core is not None:
             raise AssertionError(
@@ -307,50 +328,55 @@ def init_openmodule(
             raise
         _core, _owns_context = instance, owns_context
         set_running_core(instance)
-    try:
-        # Before the loops start: once the service answers health pings, SIGTERM is already handled and
-        # the pong already comes from the service's own health handler.
-        if health_handler is not None:
-            instance.health.health_handler = health_handler
-        if catch_sigterm and threading.current_thread() is threading.main_thread():
-            _previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_handler)
-            _sigterm_installed = True
-        instance.start()
-        if logging:
-            from openmodule.logging import init_logging
-
-            init_logging(config)
-        log.info("Service: %s (version:%s)", config.NAME, config.VERSION)
-        if is_debug(config):
-            log.warning(
-                "%s\nDEBUG mode is active: do not run it like this in production. Set DEBUG=False (or run "
-                "inside docker with a VERSION) to disable it.\n%s",
-                "#" * 60,
-                "#" * 60,
-            )
-        if wait_for_broker:
-            instance.wait_for_broker(BROKER_TIMEOUT)
-        if sentry is None:  # production only (sentry_sdk is imported only when it is used)
-            sentry = not is_development(config)
-            if not sentry:
-                log.info(
-                    "DEBUG or TESTING is set: not activating sentry (errors are only logged; pass "
-                    "sentry=True to init_openmodule to report them anyway)"
-                )
-        if sentry:
-            from openmodule.sentry import init_sentry
-
-            init_sentry(config, instance.publish)
-            instance.sentry_was_initialized = True
-        if dsgvo:
-            copy_dsgvo_config()
-        if database:
-            instance.init_database()
-    except BaseException:
-        _teardown()
-        raise
-    log.info("core startup complete")
     return instance
+
+
+def _start(
+    instance: OpenModuleCore,
+    config: ServiceConfig,
+    health_handler: HealthHandlerType | None,
+    *,
+    catch_sigterm: bool,
+    init_logs: bool,
+) -> None:
+    """Start the loops, with the health handler and SIGTERM in place first; then logging and the banner."""
+    global _previous_sigterm, _sigterm_installed
+    # Before the loops start: once the service answers health pings, SIGTERM is already handled and
+    # the pong already comes from the service's own health handler.
+    if health_handler is not None:
+        instance.health.health_handler = health_handler
+    if catch_sigterm and threading.current_thread() is threading.main_thread():
+        _previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_handler)
+        _sigterm_installed = True
+    instance.start()
+    if init_logs:
+        from openmodule.logging import init_logging
+
+        init_logging(config)
+    log.info("Service: %s (version:%s)", config.NAME, config.VERSION)
+    if is_debug(config):
+        log.warning(
+            "%s\nDEBUG mode is active: do not run it like this in production. Set DEBUG=False (or run "
+            "inside docker with a VERSION) to disable it.\n%s",
+            "#" * 60,
+            "#" * 60,
+        )
+
+
+def _activate_sentry(instance: OpenModuleCore, config: ServiceConfig, sentry: bool | None) -> None:
+    """Report errors to sentry when asked to, or (``sentry=None``) in production only."""
+    if sentry is None:  # production only (sentry_sdk is imported only when it is used)
+        sentry = not is_development(config)
+        if not sentry:
+            log.info(
+                "DEBUG or TESTING is set: not activating sentry (errors are only logged; pass "
+                "sentry=True to init_openmodule to report them anyway)"
+            )
+    if sentry:
+        from openmodule.sentry import init_sentry
+
+        init_sentry(config, instance.publish)
+        instance.sentry_was_initialized = True
 
 
 def _teardown() -> None:

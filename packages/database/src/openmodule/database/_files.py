@@ -84,7 +84,7 @@ def _access_hint(path: str) -> str:
     return "; ".join(parts) + f"; this process runs as uid {os.geteuid()}"
 
 
-def environment_error(exc: BaseException, path: str) -> Exception | None:
+def environment_error(exc: BaseException, path: str) -> MigrationError | None:
     """A ``MigrationError`` subclass saying what is wrong with the database file itself, or ``None``.
 
     SQLite errors that no revision can cause or fix - a damaged file, a read-only file, folder or volume, a

@@ -19,7 +19,8 @@ import sqlite3
 import traceback
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from alembic import command
 from alembic.config import Config
@@ -56,6 +57,7 @@ from openmodule.database.errors import (
 )
 
 __all__ = [
+    "UpgradeResult",
     "alembic_config",
     "check_invalid_database_column_type",
     "drop_alembic_tmp_tables",
@@ -171,96 +173,139 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
         return False
 
 
-def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | None = None) -> dict[str, Any]:
+#: What ``upgrade_database_file`` returns (and the migration child reports as JSON): whether it migrated,
+#: the revisions before and after, and the backup it made (None for a file that held nothing).
+UpgradeResult = TypedDict(
+    "UpgradeResult", {"upgraded": bool, "from": list[str], "to": list[str], "backup": str | None}
+)
+
+
+def upgrade_database_file(path: str, alembic_path: str, *, backup_note: str | None = None) -> UpgradeResult:
     """Migrate the SQLite file ``path`` to head in one transaction, backing it up first when it holds data.
 
-    Returns ``{"upgraded": bool, "from": [...], "to": [...], "backup": path or None}``. Raises a
-    ``MigrationError`` subclass on bad input or failure. When a migration fails the file is restored from the
-    backup (a file that held nothing is emptied again) and compared with it; the error says whether that
-    worked. ``backup_note`` names a file that receives the snapshot path before the migration starts (the
-    parent process restores from it when this process dies). Usage:
+    Returns ``{"upgraded": bool, "from": [...], "to": [...], "backup": path or None}`` (``UpgradeResult``).
+    Raises a ``MigrationError`` subclass on bad input or failure. When a migration fails the file is restored
+    from the backup (a file that held nothing is emptied again) and compared with it; the error says whether
+    that worked. ``backup_note`` names a file that receives the snapshot path before the migration starts
+    (the parent process restores from it when this process dies). Usage:
     ``upgrade_database_file("/data/sqlite/x.sqlite3", "database")``
     """
     alembic_path = os.path.abspath(alembic_path)
     check_database_file(path)
     config = alembic_config(alembic_path)
     script, heads = _script_heads(config, alembic_path)
-    backup: str | None = None
-    # what a failure restores: the backup file, or EMPTY_SNAPSHOT; None until the migration starts
-    snapshot: str | None = None
-    current: list[str] = []
+    run = _Upgrade(path, alembic_path, heads)
     engine = migration_engine(path)
     try:
         with engine.connect() as conn:
-            trans = conn.begin()
-            try:
-                current = sorted(MigrationContext.configure(conn).get_current_heads())
-                unknown = [r for r in current if not _known(script, r)]
-                if unknown:
-                    raise UnknownRevisionError(
-                        f"The database {path} is at revision {', '.join(unknown)}, which the migrations in "
-                        f"{os.path.join(alembic_path, 'alembic', 'versions')} do not know (was the service "
-                        "downgraded?). Nothing was changed. Run the service version that created it, or move "
-                        "the file away / restore an older *.sqlite3.backup to start from it."
-                    )
-                if set(current) == set(heads):
-                    trans.commit()
-                    return {"upgraded": False, "from": current, "to": current, "backup": None}
-                entries = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
-                if current or entries:
-                    # a damaged file would be migrated and backed up as it is: refuse it untouched
-                    damage = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
-                    if damage != ["ok"]:
-                        raise sqlite3.DatabaseError(
-                            f"database disk image is malformed (quick_check: {'; '.join(map(str, damage))})"
-                        )
-                    backup = make_backup(path, current)
-                    snapshot = backup
-                else:
-                    snapshot = EMPTY_SNAPSHOT
-                if backup_note:
-                    with open(backup_note, "w") as f:
-                        f.write(snapshot)
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-                new = sorted(MigrationContext.configure(conn).get_current_heads())
-                trans.commit()
-            except BaseException:
-                if trans.is_active:
-                    trans.rollback()
-                raise
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-            violations = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            conn.commit()
-            if violations:
-                log.warning(
-                    "database %s has %d foreign key violations after migrating, e.g. %s",
-                    path,
-                    len(violations),
-                    violations[:3],
-                )
+            new = run.migrate(conn, config, script, backup_note)
+            if new is None:
+                return {"upgraded": False, "from": run.current, "to": run.current, "backup": None}
+            _report_foreign_key_violations(conn, path)
     except MigrationError:
         raise
     except Exception as e:
         engine.dispose()  # no connection of ours may hold the file while it is restored
+        raise run.failure(e) from e
+    finally:
+        engine.dispose()
+    return {"upgraded": True, "from": run.current, "to": new, "backup": run.backup}
+
+
+@dataclass
+class _Upgrade:
+    """One run of ``upgrade_database_file``: the steps inside its transaction, and what a failure restores."""
+
+    path: str
+    alembic_path: str
+    heads: tuple[str, ...]
+    current: list[str] = field(default_factory=list)
+    backup: str | None = None
+    # what a failure restores: the backup file, or EMPTY_SNAPSHOT; None until the migration starts
+    snapshot: str | None = None
+
+    def migrate(
+        self, conn: Connection, config: Config, script: ScriptDirectory, backup_note: str | None
+    ) -> list[str] | None:
+        """Upgrade to head in one transaction; the new revisions, or None when the file is at head already."""
+        trans = conn.begin()
+        try:
+            self.current = self._current_revisions(conn, script)
+            if set(self.current) == set(self.heads):
+                trans.commit()
+                return None
+            self._take_snapshot(conn, backup_note)
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            new = sorted(MigrationContext.configure(conn).get_current_heads())
+            trans.commit()
+            return new
+        except BaseException:
+            if trans.is_active:
+                trans.rollback()
+            raise
+
+    def _current_revisions(self, conn: Connection, script: ScriptDirectory) -> list[str]:
+        current = sorted(MigrationContext.configure(conn).get_current_heads())
+        unknown = [r for r in current if not _known(script, r)]
+        if unknown:
+            raise UnknownRevisionError(
+                f"The database {self.path} is at revision {', '.join(unknown)}, which the migrations in "
+                f"{os.path.join(self.alembic_path, 'alembic', 'versions')} do not know (was the service "
+                "downgraded?). Nothing was changed. Run the service version that created it, or move "
+                "the file away / restore an older *.sqlite3.backup to start from it."
+            )
+        return current
+
+    def _take_snapshot(self, conn: Connection, backup_note: str | None) -> None:
+        """Back a file with content up (refusing a damaged one) and note what a failure restores."""
+        entries = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        if self.current or entries:
+            # a damaged file would be migrated and backed up as it is: refuse it untouched
+            damage = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+            if damage != ["ok"]:
+                raise sqlite3.DatabaseError(
+                    f"database disk image is malformed (quick_check: {'; '.join(map(str, damage))})"
+                )
+            self.backup = make_backup(self.path, self.current)
+            self.snapshot = self.backup
+        else:
+            self.snapshot = EMPTY_SNAPSHOT
+        if backup_note:
+            with open(backup_note, "w") as f:
+                f.write(self.snapshot)
+
+    def failure(self, e: Exception) -> MigrationError:
+        """The error for ``e`` after restoring the snapshot (call it while ``e`` is being handled)."""
         restored: bool | None = None
         outcome = ""
-        if snapshot is not None:
-            restored, outcome = restore_snapshot(path, snapshot)
+        if self.snapshot is not None:
+            restored, outcome = restore_snapshot(self.path, self.snapshot)
         # a damaged, read-only or full file is no fault of the revision: say what is wrong with it instead
-        error: MigrationError | None = environment_error(e, path)  # type: ignore[assignment]
+        error = environment_error(e, self.path)
         if error is not None:
             if outcome:
                 error.args = (f"{error.args[0]} {outcome}",)
         else:
-            if snapshot is None:
+            if self.snapshot is None:
                 outcome = "The migration had not started: the database is unchanged."
             error = MigrationError(
-                f"Migrating {path} from revision {', '.join(current) or 'none'} to {', '.join(heads)} failed: "
-                f"{e!r}. {outcome} Fix the revision and restart.\n{traceback.format_exc()}"
+                f"Migrating {self.path} from revision {', '.join(self.current) or 'none'} to "
+                f"{', '.join(self.heads)} failed: {e!r}. {outcome} Fix the revision and restart.\n"
+                f"{traceback.format_exc()}"
             )
         error.restored = restored
-        raise error from e
-    finally:
-        engine.dispose()
-    return {"upgraded": True, "from": current, "to": new, "backup": backup}
+        return error
+
+
+def _report_foreign_key_violations(conn: Connection, path: str) -> None:
+    conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    violations = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    conn.commit()
+    if violations:
+        log.warning(
+            "database %s has %d foreign key violations after migrating, e.g. %s",
+            path,
+            len(violations),
+            violations[:3],
+        )

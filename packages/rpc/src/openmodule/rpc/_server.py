@@ -313,8 +313,34 @@ class RPCServer:
             )
 
     def _process(self, channel: str, message: dict[str, Any]) -> None:
+        # Each step answers (or drops) a request it cannot pass on, and then returns None.
+        request = self._envelope(channel, message)
+        if request is None or self._for_another_resource(channel, request):
+            return
+        # The id is echoed as text: the request's own text when it is canonical (the common case),
+        # else the UUID's canonical form.
+        raw_id = message.get("rpc_id")
+        rpc_id: Any = raw_id if _is_canonical_id(raw_id) else request.rpc_id
+        entry = self._handler_for(channel, request)
+        if entry is None:
+            return
+        payload = self._payload(channel, request, entry, rpc_id)
+        if payload is None:
+            return
+        if self.filters and not self._accepted(channel, request, entry, payload, rpc_id):
+            return
+        if log.isEnabledFor(logging.DEBUG):  # per request: DEBUG only, and never the payload
+            log.debug("received RPC %s/%s", channel, request.type)
+        response = self._call(channel, request, entry, payload, rpc_id)
+        if response is not None:
+            response["status"] = "ok"
+            self.counts["ok"] += 1
+            self._respond(channel, request.type, rpc_id, response)
+
+    def _envelope(self, channel: str, message: dict[str, Any]) -> RPCRequest | None:
+        """The request envelope, or None after answering ``validation_error``."""
         try:
-            request = validate_as(RPCRequest, message)
+            return validate_as(RPCRequest, message)
         except Exception as exc:  # any conversion failure is the caller's bad input, not ours
             # Reply and log say where and why, never the values (personal data, any size).
             self._bad_input.log(
@@ -329,25 +355,26 @@ class RPCServer:
             self._error(
                 channel, "unknown", reply_id, RPCServerError.validation_error, invalid_input_summary(exc)
             )
-            return
+            return None
 
-        if self.filter_resource and request.resource:
-            resource = self._setting("RESOURCE")
-            if resource and request.resource != resource:
-                log.debug(
-                    "ignoring RPC %s/%s for resource %s",
-                    channel,
-                    clip(request.type, _QUOTE),
-                    clip(request.resource, _QUOTE),
-                )
-                self.counts["other_resource"] += 1
-                return
+    def _for_another_resource(self, channel: str, request: RPCRequest) -> bool:
+        """True (counted, not answered) for a request to another device's resource."""
+        if not (self.filter_resource and request.resource):
+            return False
+        resource = self._setting("RESOURCE")
+        if not resource or request.resource == resource:
+            return False
+        log.debug(
+            "ignoring RPC %s/%s for resource %s",
+            channel,
+            clip(request.type, _QUOTE),
+            clip(request.resource, _QUOTE),
+        )
+        self.counts["other_resource"] += 1
+        return True
 
-        # The id is echoed as text: the request's own text when it is canonical (the common case),
-        # else the UUID's canonical form.
-        raw_id = message.get("rpc_id")
-        rpc_id: Any = raw_id if _is_canonical_id(raw_id) else request.rpc_id
-
+    def _handler_for(self, channel: str, request: RPCRequest) -> RPCHandler | None:
+        """The handler of the request's type, or None (counted, logged, not answered)."""
         entry = self.handlers.get((channel, request.type))
         if entry is None:
             self.counts["no_handler"] += 1
@@ -357,11 +384,15 @@ class RPCServer:
                 clip(request.type, _QUOTE),
                 key=f"nohandler:{channel}",
             )
-            return
+        return entry
 
+    def _payload(
+        self, channel: str, request: RPCRequest, entry: RPCHandler, rpc_id: Any
+    ) -> pydantic.BaseModel | None:
+        """The request as the handler's request class, or None after answering ``validation_error``."""
         try:
             # A missing or null payload is an empty request (12.x crashed on it and never answered).
-            payload = validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
+            return validate_as(entry.request_class, request.request or {}, by_alias=True, by_name=True)
         except Exception as exc:
             self._bad_input.log(
                 "invalid RPC request %s/%s: %s",
@@ -373,31 +404,35 @@ class RPCServer:
             self._error(
                 channel, request.type, rpc_id, RPCServerError.validation_error, invalid_input_summary(exc)
             )
-            return
+            return None
 
-        if self.filters:
-            try:
-                accepted = should_process(
-                    self.filters, channel, request.type, request=payload, message=request, handler=entry
-                )
-            except Exception as exc:
-                self._errors.log(
-                    "RPC filter raised for %s/%s",
-                    channel,
-                    request.type,
-                    key=f"filter:{channel}",
-                    exc_info=True,
-                )
-                self._error(channel, request.type, rpc_id, RPCServerError.filter_error, clip(exc))
-                return
-            if not accepted:
-                self.counts["filtered"] += 1
-                log.debug("RPC %s/%s rejected by the filters", channel, request.type)
-                return
+    def _accepted(
+        self, channel: str, request: RPCRequest, entry: RPCHandler, payload: pydantic.BaseModel, rpc_id: Any
+    ) -> bool:
+        """Whether the filters let the request through; a raising filter is answered ``filter_error``."""
+        try:
+            accepted = should_process(
+                self.filters, channel, request.type, request=payload, message=request, handler=entry
+            )
+        except Exception as exc:
+            self._errors.log(
+                "RPC filter raised for %s/%s",
+                channel,
+                request.type,
+                key=f"filter:{channel}",
+                exc_info=True,
+            )
+            self._error(channel, request.type, rpc_id, RPCServerError.filter_error, clip(exc))
+            return False
+        if not accepted:
+            self.counts["filtered"] += 1
+            log.debug("RPC %s/%s rejected by the filters", channel, request.type)
+        return accepted
 
-        if log.isEnabledFor(logging.DEBUG):  # per request: DEBUG only, and never the payload
-            log.debug("received RPC %s/%s", channel, request.type)
-
+    def _call(
+        self, channel: str, request: RPCRequest, entry: RPCHandler, payload: pydantic.BaseModel, rpc_id: Any
+    ) -> dict[str, Any] | None:
+        """The handler's response in wire form, or None after answering ``handler_error``."""
         try:
             if entry.takes_message:
                 result = entry.handler(payload, request)
@@ -412,6 +447,7 @@ class RPCServer:
                     f"the response of RPC {channel}/{request.type} has a top-level 'status' field, which is "
                     "reserved for the RPC status: rename the field"
                 )
+            return response
         except zmq.ContextTerminated:
             raise
         except Exception as exc:
@@ -421,10 +457,7 @@ class RPCServer:
             # A response that failed its model is described like invalid input (it may hold personal data).
             text = invalid_input_summary(exc) if isinstance(exc, pydantic.ValidationError) else clip(exc)
             self._error(channel, request.type, rpc_id, RPCServerError.handler_error, text)
-            return
-        response["status"] = "ok"
-        self.counts["ok"] += 1
-        self._respond(channel, request.type, rpc_id, response)
+            return None
 
     def _handle(self, topic: str, message: dict[str, Any]) -> None:
         # Subscriptions are prefix matches: "rpc-req-ab" also delivers "rpc-req-abc" (the receive loop

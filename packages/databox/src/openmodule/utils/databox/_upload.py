@@ -239,6 +239,25 @@ def upload(src: str | os.PathLike[str], dst: str, rpc_client: Any = None) -> Pat
         upload("/tmp/bsdf.csv", "exports/")  # -> <DATABOX_UPLOAD_DIR>/exports/bsdf.csv
     """
     src_path = Path(src)
+    _check_source(src_path)
+    configured = os.path.abspath(settings.DATABOX_UPLOAD_DIR)
+    root = Path(configured).resolve()
+    # the names are checked here; which folder they lead to is decided by the descriptor walk alone (a check
+    # of the path before moving would be stale by the time the file moves)
+    parts = _destination_parts(src_path, dst)
+    target = root.joinpath(*parts)
+    name = parts.pop()
+    dir_fd = _open_target_folder(root, configured, parts, dst, src_path, target)
+    try:
+        _move_into(src_path, dir_fd, name, target)
+    finally:
+        os.close(dir_fd)
+    _trigger_upload(rpc_client if rpc_client is not None else _default_client)
+    return target
+
+
+def _check_source(src_path: Path) -> None:
+    """Refuse a missing source and anything but a regular file (directories, symlinks, devices)."""
     try:
         st = os.lstat(src_path)
     except FileNotFoundError:
@@ -250,70 +269,33 @@ def upload(src: str | os.PathLike[str], dst: str, rpc_client: Any = None) -> Pat
             "(directories, symlinks and other special files are refused; upload each file on its own)"
         )
 
-    configured = os.path.abspath(settings.DATABOX_UPLOAD_DIR)
-    root = Path(configured).resolve()
-    # the names are checked here; which folder they lead to is decided by the descriptor walk alone (a check
-    # of the path before moving would be stale by the time the file moves)
-    parts = _destination_parts(src_path, dst)
-    target = root.joinpath(*parts)
-    name = parts.pop()
+
+def _open_target_folder(
+    root: Path, configured: str, parts: list[str], dst: str, src_path: Path, target: Path
+) -> int:
+    """A descriptor of the target folder below ``root``, created as needed without following symlinks."""
     try:
         root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise DataboxError(f"databox upload folder {str(root)!r} cannot be opened: {exc.strerror}") from exc
     try:
-        try:
-            dir_fd = _open_folder(root_fd, (str(root), configured), parts, dst)
-        except DataboxError:
-            raise
-        except OSError as exc:
-            raise DataboxError(
-                f"databox destination folder {str(target.parent)!r} cannot be created or opened: "
-                f"{exc.strerror}; the file is still at {str(src_path)!r}"
-            ) from exc
+        return _open_folder(root_fd, (str(root), configured), parts, dst)
+    except DataboxError:
+        raise
+    except OSError as exc:
+        raise DataboxError(
+            f"databox destination folder {str(target.parent)!r} cannot be created or opened: "
+            f"{exc.strerror}; the file is still at {str(src_path)!r}"
+        ) from exc
     finally:
         os.close(root_fd)
-    try:
-        return _move_into(src_path, dir_fd, name, target, rpc_client)
-    finally:
-        os.close(dir_fd)
 
 
-def _move_into(src_path: Path, dir_fd: int, name: str, target: Path, rpc_client: Any) -> Path:
-    name_max = os.fpathconf(dir_fd, "PC_NAME_MAX")
-    size = len(name.encode("utf-8", "surrogateescape"))
-    if size > name_max:
-        raise UnsafeDestinationError(
-            f"databox destination file name {name[:40]!r}... is {size} bytes long; the file system allows at "
-            f"most {name_max} bytes per name. Nothing was moved."
-        )
-    try:
-        existing = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        existing = None
-    if existing is not None and stat.S_ISDIR(existing.st_mode):
-        raise UnsafeDestinationError(f"databox destination {str(target)!r} is a directory")
-
+def _move_into(src_path: Path, dir_fd: int, name: str, target: Path) -> None:
+    """Move the file to ``name`` in the folder ``dir_fd``: staged under a hidden name, then renamed."""
+    name_max = _check_target_name(dir_fd, name, target)
     tmp = _tmp_name(name, name_max)
-    moved = True
-    try:
-        os.rename(src_path, tmp, dst_dir_fd=dir_fd)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise DataboxError(
-                f"databox upload of {str(src_path)!r} to {str(target)!r} failed ({exc.strerror}); the file is "
-                f"still at {str(src_path)!r}"
-            ) from exc
-        moved = False  # other file system: copy into the target folder, the source stays until the end
-        try:
-            _copy_into(src_path, tmp, dir_fd)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=dir_fd)
-            raise
-    else:
-        _fsync_at(tmp, dir_fd)
-
+    moved = _stage(src_path, dir_fd, tmp, target)
     try:
         os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError as exc:
@@ -336,8 +318,45 @@ def _move_into(src_path: Path, dir_fd: int, name: str, target: Path, rpc_client:
     if not moved:
         src_path.unlink(missing_ok=True)
 
-    _trigger_upload(rpc_client if rpc_client is not None else _default_client)
-    return target
+
+def _check_target_name(dir_fd: int, name: str, target: Path) -> int:
+    """Refuse a name the file system cannot hold and a target that is a folder; the longest name allowed."""
+    name_max = os.fpathconf(dir_fd, "PC_NAME_MAX")
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > name_max:
+        raise UnsafeDestinationError(
+            f"databox destination file name {name[:40]!r}... is {size} bytes long; the file system allows at "
+            f"most {name_max} bytes per name. Nothing was moved."
+        )
+    try:
+        existing = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise UnsafeDestinationError(f"databox destination {str(target)!r} is a directory")
+    return name_max
+
+
+def _stage(src_path: Path, dir_fd: int, tmp: str, target: Path) -> bool:
+    """Put the file at the hidden name ``tmp``: True if it was moved, False if copied from another file
+    system (the source then stays until the final rename succeeded)."""
+    try:
+        os.rename(src_path, tmp, dst_dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise DataboxError(
+                f"databox upload of {str(src_path)!r} to {str(target)!r} failed ({exc.strerror}); the file is "
+                f"still at {str(src_path)!r}"
+            ) from exc
+        try:
+            _copy_into(src_path, tmp, dir_fd)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=dir_fd)
+            raise
+        return False
+    _fsync_at(tmp, dir_fd)
+    return True
 
 
 def _trigger_upload(client: Any) -> None:

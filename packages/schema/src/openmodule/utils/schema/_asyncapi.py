@@ -105,79 +105,74 @@ def openapi_to_asyncapi(
     describe the wire envelope with the request/response model under ``request``/``response``.
     Usage: ``json.dump(openapi_to_asyncapi(json.load(open("schemas.json"))), out)``
     """
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
-    messages: dict[str, Any] = {}
+    bus = _AsyncAPIBuilder()
+    for op in read_operations(document):
+        if op.kind == "message":
+            bus.add_message_handler(op)
+        else:
+            bus.add_rpc(op)
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": title, "version": version},
+        "defaultContentType": "application/json",
+        "channels": bus.channels,
+        "operations": bus.operations,
+        "components": {
+            "schemas": dict((document.get("components") or {}).get("schemas") or {}),
+            "messages": bus.messages,
+        },
+    }
 
-    def channel(address: str) -> str:
+
+class _AsyncAPIBuilder:
+    """The channels, operations and messages of an AsyncAPI document, added one operation at a time."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, Any] = {}
+        self.operations: dict[str, Any] = {}
+        self.messages: dict[str, Any] = {}
+
+    def channel(self, address: str) -> str:
         cid = _id(address)
-        channels.setdefault(cid, {"address": address, "messages": {}})
+        self.channels.setdefault(cid, {"address": address, "messages": {}})
         return cid
 
-    def add_message(cid: str, mid: str, message: dict[str, Any]) -> dict[str, str]:
-        messages.setdefault(mid, message)
-        channels[cid]["messages"][mid] = {"$ref": f"#/components/messages/{mid}"}
+    def add_message(self, cid: str, mid: str, payload: dict[str, Any]) -> dict[str, str]:
+        self.messages.setdefault(mid, {"name": mid, "contentType": "application/json", "payload": payload})
+        self.channels[cid]["messages"][mid] = {"$ref": f"#/components/messages/{mid}"}
         return {"$ref": f"#/channels/{cid}/messages/{mid}"}
 
-    def operation_id(base: str) -> str:
+    def operation_id(self, base: str) -> str:
         oid, n = _id(base), 1
-        while oid in operations:
+        while oid in self.operations:
             n += 1
             oid = f"{_id(base)}_{n}"
         return oid
 
-    for op in read_operations(document):
-        if op.kind == "message":
-            cid = channel(op.topic)
-            mid = _id(op.request or "message")
-            payload = {"$ref": REF_PREFIX + op.request} if op.request else {"type": "object"}
-            ref = add_message(cid, mid, {"name": mid, "contentType": "application/json", "payload": payload})
-            operations[operation_id(f"{op.topic}.{op.name}")] = {
-                "action": "receive",
-                "channel": {"$ref": f"#/channels/{cid}"},
-                "summary": op.summary,
-                "tags": [{"name": "Messages"}],
-                "messages": [ref],
-            }
-        else:
-            req_cid, rep_cid = channel(f"rpc-req-{op.topic}"), channel(f"rpc-rep-{op.topic}")
-            base = _id(f"rpc.{op.topic}.{op.name}")
-            req_ref = add_message(
-                req_cid,
-                f"{base}_request",
-                {
-                    "name": f"{base}_request",
-                    "contentType": "application/json",
-                    "payload": _envelope("request", op.name, op.request),
-                },
-            )
-            rep_ref = add_message(
-                rep_cid,
-                f"{base}_response",
-                {
-                    "name": f"{base}_response",
-                    "contentType": "application/json",
-                    "payload": _envelope("response", op.name, op.response),
-                },
-            )
-            operations[operation_id(f"rpc.{op.topic}.{op.name}")] = {
-                "action": "receive",
-                "channel": {"$ref": f"#/channels/{req_cid}"},
-                "summary": op.summary,
-                "tags": [{"name": "RPCs"}],
-                "messages": [req_ref],
-                "reply": {"channel": {"$ref": f"#/channels/{rep_cid}"}, "messages": [rep_ref]},
-            }
+    def add_message_handler(self, op: Operation) -> None:
+        """A ``receive`` operation on the handler's topic."""
+        cid = self.channel(op.topic)
+        payload = {"$ref": REF_PREFIX + op.request} if op.request else {"type": "object"}
+        ref = self.add_message(cid, _id(op.request or "message"), payload)
+        self.operations[self.operation_id(f"{op.topic}.{op.name}")] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{cid}"},
+            "summary": op.summary,
+            "tags": [{"name": "Messages"}],
+            "messages": [ref],
+        }
 
-    result: dict[str, Any] = {
-        "asyncapi": "3.0.0",
-        "info": {"title": title, "version": version},
-        "defaultContentType": "application/json",
-        "channels": channels,
-        "operations": operations,
-        "components": {
-            "schemas": dict((document.get("components") or {}).get("schemas") or {}),
-            "messages": messages,
-        },
-    }
-    return result
+    def add_rpc(self, op: Operation) -> None:
+        """A ``receive`` operation on ``rpc-req-<channel>`` with its ``reply`` on ``rpc-rep-<channel>``."""
+        req_cid, rep_cid = self.channel(f"rpc-req-{op.topic}"), self.channel(f"rpc-rep-{op.topic}")
+        base = _id(f"rpc.{op.topic}.{op.name}")
+        req_ref = self.add_message(req_cid, f"{base}_request", _envelope("request", op.name, op.request))
+        rep_ref = self.add_message(rep_cid, f"{base}_response", _envelope("response", op.name, op.response))
+        self.operations[self.operation_id(f"rpc.{op.topic}.{op.name}")] = {
+            "action": "receive",
+            "channel": {"$ref": f"#/channels/{req_cid}"},
+            "summary": op.summary,
+            "tags": [{"name": "RPCs"}],
+            "messages": [req_ref],
+            "reply": {"channel": {"$ref": f"#/channels/{rep_cid}"}, "messages": [rep_ref]},
+        }
