@@ -28,9 +28,11 @@ def main() -> int:
     parser.add_argument("--python", default=None, help="interpreter for the venv (default: this python3)")
     parser.add_argument("--slow", action="store_true", help="also run tests marked slow")
     parser.add_argument("only", nargs="*", help="distribution folders (or 'integration') to run")
-    args, pytest_args = parser.parse_known_args()
-    if pytest_args and pytest_args[0] == "--":
-        pytest_args = pytest_args[1:]
+    argv = sys.argv[1:]
+    # everything after "--" goes to pytest untouched (argparse would read it as suite names)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    pytest_args = argv[split + 1 :]
 
     python = resolve_python(args.python) if args.python else sys.executable
     venv = devenv.ensure_venv(python)

@@ -261,6 +261,29 @@ def test_shutdown_cancels_a_pending_sync(bus, store):
     assert not store.run_thread.is_alive() and time.monotonic() - begin < 2.5
 
 
+def test_shutdown_between_sending_and_recording_the_sync_still_cancels_it(bus, store):
+    # shutdown() lands after the request left but before the store kept its entry: the sync must not
+    # wait for the (slow) answer anyway
+    listener = Listener("online")
+    set_running_core(SimpleNamespace(rpc_client=bus.client, connection_listener=listener))
+    bus.cloud_answer = lambda request: time.sleep(3) or {}
+    store.sync_timeout = 1000
+    send = store.sync_with_server
+
+    def send_then_shut_down():
+        entry = send()
+        stopper = threading.Thread(target=store.shutdown, kwargs={"timeout": 0})
+        stopper.start()
+        stopper.join()
+        return entry
+
+    store.sync_with_server = send_then_shut_down
+    begin = time.monotonic()
+    store.run_as_thread().join(10)
+    assert not store.run_thread.is_alive()
+    assert time.monotonic() - begin < 2.5
+
+
 def test_changed_notification(database, models):
     sent = []
 

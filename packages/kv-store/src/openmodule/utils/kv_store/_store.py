@@ -258,6 +258,8 @@ class KVStore:
             entry = self.sync_with_server()
             with self._pending_lock:
                 self._pending = entry
+                if self._stop.is_set():  # shutdown() ran before the entry was known: cancel it here
+                    entry.cancel()
             try:
                 if self._log_sync_rpc_response(entry):
                     return
