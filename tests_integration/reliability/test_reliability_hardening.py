@@ -1,5 +1,5 @@
 """Hardening scenarios with real processes: messages that once ended a service, a flood that outruns the
-executors, and frames far above the size limit.
+executors, and frames far above the size limit (at the service, and at the broker).
 
 Each checks that the service stays alive, answers pings and RPCs correctly afterwards, grows by at most
 10 MB of RSS and writes a bounded number of log bytes. Measured figures are printed (pytest -s).
@@ -293,3 +293,60 @@ def test_oversized_frames(start_service: Any, client: Any, bus: Any, broker: Any
     assert rss_max - rss_before <= RSS_LIMIT_KB
     assert log_bytes <= LOG_LIMIT_BYTES
     assert service.stop() == 0
+
+
+def _send_big_frames_to_a_broker(limit: int, count: int) -> tuple[int, int, int]:
+    """``count`` frames of 50 MB through a broker process with ``limit``, to a subscriber that reads
+    nothing until the end. Returns (broker RSS growth at its peak in kB, big frames delivered, small ones
+    delivered after them)."""
+    from openmodule.broker import BrokerProcess
+
+    from .conftest import rss_kb
+
+    big = b"x" * (50 * 1024 * 1024)
+    context = zmq.Context()
+    with BrokerProcess(max_message_size=limit) as handle:
+        assert handle.pid is not None
+        pub, sub = context.socket(zmq.PUB), context.socket(zmq.SUB)
+        for sock in (pub, sub):
+            sock.setsockopt(zmq.LINGER, 0)
+        pub.setsockopt(zmq.SNDHWM, 0)
+        sub.setsockopt(zmq.RCVHWM, 0)
+        try:
+            pub.connect(handle.sub_endpoint)
+            sub.connect(handle.pub_endpoint)
+            sub.setsockopt(zmq.SUBSCRIBE, b"big")
+            time.sleep(0.5)  # the subscription reaches the publisher through the broker
+            rss_before = rss_max = rss_kb(handle.pid)
+            for _ in range(count):
+                pub.send_multipart([b"big", big], copy=False, track=True).wait(60)
+                rss_max = max(rss_max, rss_kb(handle.pid))
+            deadline = time.monotonic() + 20
+            sizes: list[int] = []
+            while not sizes or sizes[-1] != 5:  # a small frame after them: the publisher got through again
+                assert time.monotonic() < deadline, f"no small frame after the big ones ({len(sizes)} frames)"
+                pub.send_multipart([b"big", b"small"])
+                rss_max = max(rss_max, rss_kb(handle.pid))
+                while sub.poll(100):
+                    sizes.append(len(sub.recv_multipart()[1]))
+        finally:
+            pub.close()
+            sub.close()
+            context.term()
+    return rss_max - rss_before, sum(size == len(big) for size in sizes), sum(size == 5 for size in sizes)
+
+
+@pytest.mark.slow
+def test_oversized_frames_at_the_broker() -> None:
+    # With its limit (4 MiB by default) the broker refuses big frames before it reads them: no subscriber
+    # gets one and the broker does not hold them. Without it, the broker queues them for a slow subscriber.
+    grown_kb, big_delivered, small_delivered = _send_big_frames_to_a_broker(limit=4 * 1024 * 1024, count=20)
+    open_kb, open_big, _ = _send_big_frames_to_a_broker(limit=0, count=5)
+    print(
+        f"\n[reliability] broker frame limit: 20 frames of 50 MB; with the limit {big_delivered} delivered, "
+        f"broker RSS {grown_kb:+d} kB at peak; without it (5 frames) {open_big} delivered, broker RSS "
+        f"{open_kb:+d} kB at peak"
+    )
+    assert big_delivered == 0 and small_delivered >= 1
+    assert grown_kb <= RSS_LIMIT_KB
+    assert open_big == 5  # the scenario can tell: without the limit the frames go through

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import zmq
@@ -239,3 +240,70 @@ def test_tap_survives_deep_nesting_and_escapes_control_characters(
             stop.set()
             thread.join(10)
         assert not thread.is_alive()
+
+
+# -- the frame limit: a publisher cannot make the broker hold big frames ----------------------------------
+def _big_then_small(om_zmq_context: zmq.Context, sub_endpoint: str, pub_endpoint: str) -> list[int]:
+    """Send one 64 KB frame on ``t``, then small ones until one comes through; the sizes received."""
+    pub = om_zmq_context.socket(zmq.PUB)
+    sub = om_zmq_context.socket(zmq.SUB)
+    for sock in (pub, sub):
+        sock.setsockopt(zmq.LINGER, 0)
+    try:
+        pub.connect(sub_endpoint)
+        sub.connect(pub_endpoint)
+        sub.setsockopt(zmq.SUBSCRIBE, b"t")
+        received: list[int] = []
+        deadline = time.monotonic() + 10
+        while not received:  # the subscription travels through the broker first
+            assert time.monotonic() < deadline, "the probe never came through"
+            pub.send_multipart([b"t", b"probe"])
+            if sub.poll(100):
+                received.append(len(sub.recv_multipart()[1]))
+        pub.send_multipart([b"t", b"x" * 65536])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pub.send_multipart([b"t", b"small"])  # repeated: after a dropped connection the PUB reconnects
+            if sub.poll(100):
+                size = len(sub.recv_multipart()[1])
+                received.append(size)
+                if size == len(b"small"):
+                    while sub.poll(200):  # whatever else is in flight
+                        received.append(len(sub.recv_multipart()[1]))
+                    return received
+        raise AssertionError(f"nothing came through after the big frame: {received}")
+    finally:
+        pub.close(0)
+        sub.close(0)
+
+
+def test_a_frame_above_the_limit_is_not_forwarded_and_the_publisher_gets_through_again(
+    om_zmq_context,
+) -> None:
+    with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", max_message_size=4096) as broker:
+        assert broker.max_message_size == 4096
+        sizes = _big_then_small(om_zmq_context, broker.sub_endpoint, broker.pub_endpoint)
+    assert 65536 not in sizes
+    assert sizes[0] == len(b"probe") and sizes[-1] == len(b"small")
+
+
+def test_without_a_limit_big_frames_are_forwarded(om_zmq_context) -> None:
+    with Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", max_message_size=0) as broker:
+        assert broker.max_message_size == -1
+        sizes = _big_then_small(om_zmq_context, broker.sub_endpoint, broker.pub_endpoint)
+    assert 65536 in sizes
+
+
+def test_the_default_limit_is_the_max_message_size_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MAX_MESSAGE_SIZE", raising=False)
+    assert Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*").max_message_size == 4 * 1024 * 1024
+    monkeypatch.setenv("MAX_MESSAGE_SIZE", "12345")
+    assert Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*").max_message_size == 12345
+    monkeypatch.setenv("MAX_MESSAGE_SIZE", "0")
+    assert Broker("tcp://127.0.0.1:*", "tcp://127.0.0.1:*").max_message_size == -1
+
+
+def test_the_broker_process_takes_the_limit_from_its_command_line(om_zmq_context) -> None:
+    with BrokerProcess(max_message_size=4096) as handle:
+        sizes = _big_then_small(om_zmq_context, handle.sub_endpoint, handle.pub_endpoint)
+    assert 65536 not in sizes and sizes[-1] == len(b"small")

@@ -12,6 +12,15 @@ import zmq
 log = logging.getLogger("openmodule.broker")
 
 
+def _frame_limit(requested: int | None) -> int:
+    """ZeroMQ's ``MAXMSGSIZE`` for ``requested`` bytes (None: the ``MAX_MESSAGE_SIZE`` setting); -1: none."""
+    if requested is None:
+        from openmodule.config import GlobalSettings
+
+        requested = int(GlobalSettings.MAX_MESSAGE_SIZE)
+    return requested if requested > 0 else -1
+
+
 class Broker:
     """The message bus: services' PUB sockets connect to ``sub_endpoint`` (XSUB), their SUB sockets to
     ``pub_endpoint`` (XPUB); the proxy forwards messages one way and subscriptions the other.
@@ -25,12 +34,23 @@ class Broker:
 
     Endpoints may use a wildcard port (``tcp://127.0.0.1:*``); after ``start()`` the properties
     ``sub_endpoint``/``pub_endpoint`` hold the bound addresses.
+
+    ``max_message_size`` is the largest frame (bytes) a publisher may send; ZeroMQ checks the size before it
+    reads the frame and drops that publisher's connection (its PUB socket connects again by itself). Default:
+    the ``MAX_MESSAGE_SIZE`` environment variable, else 4 MiB, as for the services' SUB sockets; 0 or less
+    switches the limit off (``max_message_size`` is then -1).
     """
 
     def __init__(
-        self, sub_endpoint: str, pub_endpoint: str, *, context: zmq.Context[Any] | None = None
+        self,
+        sub_endpoint: str,
+        pub_endpoint: str,
+        *,
+        context: zmq.Context[Any] | None = None,
+        max_message_size: int | None = None,
     ) -> None:
         self._requested = (sub_endpoint, pub_endpoint)
+        self.max_message_size = _frame_limit(max_message_size)
         self.sub_endpoint = sub_endpoint
         self.pub_endpoint = pub_endpoint
         self._own_context = context is None
@@ -51,6 +71,9 @@ class Broker:
             # Services queue up to their own HWM; the broker must not be the narrow point in between.
             xsub.setsockopt(zmq.RCVHWM, 100_000)
             xpub.setsockopt(zmq.SNDHWM, 100_000)
+            # Up to 100k queued frames per subscriber: without a size limit one publisher of big frames
+            # could make the broker (and every subscriber) hold gigabytes.
+            xsub.setsockopt(zmq.MAXMSGSIZE, self.max_message_size)
             xsub.bind(self._requested[0])
             xpub.bind(self._requested[1])
             control.bind(control_endpoint)
@@ -74,7 +97,12 @@ class Broker:
                 target=self._serve, args=(xsub, xpub, control), name="openmodule-broker", daemon=True
             )
             self._thread.start()
-            log.info("broker forwarding %s (XSUB) -> %s (XPUB)", self.sub_endpoint, self.pub_endpoint)
+            log.info(
+                "broker forwarding %s (XSUB) -> %s (XPUB), frames up to %s",
+                self.sub_endpoint,
+                self.pub_endpoint,
+                "any size" if self.max_message_size < 0 else f"{self.max_message_size} bytes",
+            )
 
     def _serve(self, xsub: zmq.Socket[Any], xpub: zmq.Socket[Any], control: zmq.Socket[Any]) -> None:
         try:

@@ -43,17 +43,19 @@ def _stop_at_stdin_eof(stop: threading.Event) -> None:
     threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
-def run_broker(sub: str, pub: str, *, exit_with_stdin: bool = False) -> int:
+def run_broker(
+    sub: str, pub: str, *, exit_with_stdin: bool = False, max_message_size: int | None = None
+) -> int:
     """Run the broker until SIGTERM/SIGINT; prints ``READY sub=... pub=...`` once bound.
 
     With ``exit_with_stdin`` it also stops when stdin is closed, so a broker started by a test or a tool
-    does not outlive a parent that died without stopping it.
+    does not outlive a parent that died without stopping it. ``max_message_size``: see ``Broker``.
     """
     stop = threading.Event()
     _install_stop_handlers(stop)
     if exit_with_stdin:
         _stop_at_stdin_eof(stop)
-    broker = Broker(sub, pub)
+    broker = Broker(sub, pub, max_message_size=max_message_size)
     try:
         broker.start()
     except zmq.ZMQError as exc:
@@ -153,6 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="also stop when stdin is closed (for a parent process that keeps the other end open)",
     )
+    parser.add_argument(
+        "--max-message-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="largest frame a publisher may send; 0: no limit (default: MAX_MESSAGE_SIZE, else 4 MiB)",
+    )
     sub = parser.add_subparsers(dest="command")
     tap = sub.add_parser("tap", help="print live traffic as readable lines")
     tap.add_argument("prefixes", nargs="*", metavar="TOPIC-PREFIX")
@@ -162,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tap":
         return run_tap(args.tap_pub or args.pub or config.broker_pub(), args.prefixes)
     return run_broker(
-        args.sub or config.broker_sub(), args.pub or config.broker_pub(), exit_with_stdin=args.exit_with_stdin
+        args.sub or config.broker_sub(),
+        args.pub or config.broker_pub(),
+        exit_with_stdin=args.exit_with_stdin,
+        max_message_size=args.max_message_size,
     )
 
 

@@ -33,11 +33,18 @@ class BrokerProcess:
     """
 
     def __init__(
-        self, sub: str | None = None, pub: str | None = None, *, start_timeout: float = 10.0
+        self,
+        sub: str | None = None,
+        pub: str | None = None,
+        *,
+        start_timeout: float = 10.0,
+        max_message_size: int | None = None,
     ) -> None:
         self.sub_endpoint = sub or _ANY_PORT
         self.pub_endpoint = pub or _ANY_PORT
         self.start_timeout = start_timeout
+        #: ``--max-message-size`` of the child (None: its ``MAX_MESSAGE_SIZE`` environment, else 4 MiB).
+        self.max_message_size = max_message_size
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,18 +56,13 @@ class BrokerProcess:
         assert self.process is None or self.process.poll() is not None, "broker process already running"
         deadline = time.monotonic() + self.start_timeout
         last_error = ""
+        command = [sys.executable, "-m", "openmodule.broker", "--sub", self.sub_endpoint, "--pub"]
+        command += [self.pub_endpoint, "--exit-with-stdin"]
+        if self.max_message_size is not None:
+            command += ["--max-message-size", str(self.max_message_size)]
         while True:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "openmodule.broker",
-                    "--sub",
-                    self.sub_endpoint,
-                    "--pub",
-                    self.pub_endpoint,
-                    "--exit-with-stdin",
-                ],
+                command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,  # the broker's log goes where ours goes
@@ -113,7 +115,9 @@ class BrokerProcess:
         self.stop()
 
 
-def start_broker_process(sub: str | None = None, pub: str | None = None) -> BrokerProcess:
+def start_broker_process(
+    sub: str | None = None, pub: str | None = None, *, max_message_size: int | None = None
+) -> BrokerProcess:
     """Start a broker subprocess (free loopback ports unless given) and return its handle.
 
     Usage::
@@ -123,7 +127,7 @@ def start_broker_process(sub: str | None = None, pub: str | None = None) -> Brok
         ...
         broker.stop()
     """
-    return BrokerProcess(sub, pub).start()
+    return BrokerProcess(sub, pub, max_message_size=max_message_size).start()
 
 
 def _read_line(stream: IO[bytes], deadline: float) -> str:
