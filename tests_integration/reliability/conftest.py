@@ -166,6 +166,12 @@ def broker() -> Iterator[Any]:
 
 
 @pytest.fixture
+def rss_of() -> Callable[[int], int]:
+    """``rss_of(pid)``: the resident memory of a process in kB (for processes that are not a ``Service``)."""
+    return rss_kb
+
+
+@pytest.fixture
 def start_service(broker: Any, tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Start ``service.py`` with the venv python; waits for READY. Killed after the test if still running."""
     services: list[Service] = []

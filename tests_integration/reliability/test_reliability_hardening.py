@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -295,13 +296,13 @@ def test_oversized_frames(start_service: Any, client: Any, bus: Any, broker: Any
     assert service.stop() == 0
 
 
-def _send_big_frames_to_a_broker(limit: int, count: int) -> tuple[int, int, int]:
+def _send_big_frames_to_a_broker(
+    rss_kb: Callable[[int], int], limit: int, count: int
+) -> tuple[int, int, int]:
     """``count`` frames of 50 MB through a broker process with ``limit``, to a subscriber that reads
     nothing until the end. Returns (broker RSS growth at its peak in kB, big frames delivered, small ones
     delivered after them)."""
     from openmodule.broker import BrokerProcess
-
-    from .conftest import rss_kb
 
     big = b"x" * (50 * 1024 * 1024)
     context = zmq.Context()
@@ -337,11 +338,13 @@ def _send_big_frames_to_a_broker(limit: int, count: int) -> tuple[int, int, int]
 
 
 @pytest.mark.slow
-def test_oversized_frames_at_the_broker() -> None:
+def test_oversized_frames_at_the_broker(rss_of: Callable[[int], int]) -> None:
     # With its limit (4 MiB by default) the broker refuses big frames before it reads them: no subscriber
     # gets one and the broker does not hold them. Without it, the broker queues them for a slow subscriber.
-    grown_kb, big_delivered, small_delivered = _send_big_frames_to_a_broker(limit=4 * 1024 * 1024, count=20)
-    open_kb, open_big, _ = _send_big_frames_to_a_broker(limit=0, count=5)
+    grown_kb, big_delivered, small_delivered = _send_big_frames_to_a_broker(
+        rss_of, limit=4 * 1024 * 1024, count=20
+    )
+    open_kb, open_big, _ = _send_big_frames_to_a_broker(rss_of, limit=0, count=5)
     print(
         f"\n[reliability] broker frame limit: 20 frames of 50 MB; with the limit {big_delivered} delivered, "
         f"broker RSS {grown_kb:+d} kB at peak; without it (5 frames) {open_big} delivered, broker RSS "
