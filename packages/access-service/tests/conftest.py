@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 import warnings
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -12,6 +11,7 @@ import zmq
 
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
+from openmodule.fixtures import wait_until
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import ZMQMessage
 from openmodule.rpc import RPCClient, RPCServer
@@ -55,11 +55,7 @@ def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterat
             publisher.publish(message, "session")
         n = next(counter)
         publisher.publish(FlushMessage(n=n), "session")
-        deadline = time.monotonic() + 10
-        while n not in seen:
-            if time.monotonic() > deadline:
-                raise AssertionError("session messages were not handled within 10 s")
-            time.sleep(0.002)
+        wait_until(lambda: n in seen, what="session messages to be handled")
 
     yield SimpleNamespace(rpc_server=server, client=client, dispatcher=loop.dispatcher, send=send)
     client.shutdown()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -10,6 +9,7 @@ import zmq
 
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
+from openmodule.fixtures import wait_until
 from openmodule.messaging import MessageLoop, Publisher, set_running_core, wait_for_connection
 
 
@@ -40,11 +40,7 @@ def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterat
     set_running_core(SimpleNamespace(publish=publisher.publish, config=config))
 
     def next_event(timeout: float = 10) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while not received:
-            if time.monotonic() > deadline:
-                raise AssertionError("no message on eventlog")
-            time.sleep(0.002)
+        wait_until(lambda: received, timeout, what="a message on eventlog")
         return received.pop(0)
 
     yield SimpleNamespace(next_event=next_event, dispatcher=loop.dispatcher)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +10,7 @@ import zmq
 
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
+from openmodule.fixtures import wait_until
 from openmodule.messaging import MessageLoop, Publisher, wait_for_connection
 from openmodule.models.base import ZMQMessage
 
@@ -48,11 +48,7 @@ def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterat
             publisher.publish(message, "io")
         n = next(counter)
         publisher.publish(FlushMessage(n=n), "io-flush")
-        deadline = time.monotonic() + 10
-        while n not in seen:
-            if time.monotonic() > deadline:
-                raise AssertionError("io messages were not handled within 10 s")
-            time.sleep(0.002)
+        wait_until(lambda: n in seen, what="io messages to be handled")
 
     yield SimpleNamespace(dispatcher=loop.dispatcher, send=send, publisher=publisher)
     loop.stop()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 import warnings
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from openmodule.broker import BrokerProcess
 from openmodule.config import settings
+from openmodule.fixtures import wait_until
 from openmodule.messaging import MessageLoop, Publisher, set_running_core, wait_for_connection
 from openmodule.models.base import ZMQMessage
 from openmodule.models.settings import SettingsGetManyRequest, SettingsGetRequest
@@ -107,11 +107,7 @@ def bus(om_broker_process: BrokerProcess, om_zmq_context: zmq.Context) -> Iterat
         publisher.publish(message, "settings")
         n = next(counter)
         publisher.publish(FlushMessage(n=n), "settings-flush")
-        deadline = time.monotonic() + 10
-        while n not in seen:
-            if time.monotonic() > deadline:
-                raise AssertionError("settings message was not handled within 10 s")
-            time.sleep(0.002)
+        wait_until(lambda: n in seen, what="the settings message to be handled")
 
     yield SimpleNamespace(server=server, client=client, dispatcher=loop.dispatcher, publish=publish)
     set_running_core(None)
