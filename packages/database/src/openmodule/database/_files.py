@@ -196,15 +196,7 @@ def restore_snapshot(path: str, snapshot: str) -> tuple[bool, str]:
     """
     try:
         if snapshot == EMPTY_SNAPSHOT:
-            empty = sqlite3.connect(":memory:")
-            try:
-                target = sqlite3.connect(path, timeout=30)
-                try:
-                    empty.backup(target)
-                finally:
-                    target.close()
-            finally:
-                empty.close()
+            copy_database(":memory:", path)  # a new, empty database over the file's content
             left = _schema_entries(path)
             if left:
                 raise RuntimeError(f"{left} schema entries are left after emptying it")
